@@ -19,8 +19,8 @@ __all__ = [
     "DICTIONARY_FILE",
     "Element",
     "ElementType",
-    "elements",
     "element",
+    "elements",
     "terminology_dir",
 ]
 

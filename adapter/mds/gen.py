@@ -15,7 +15,7 @@ from pathlib import Path
 
 from adapter.mds.dictionary import DICTIONARY_FILE, Element, elements, terminology_dir
 
-__all__ = ["annotation", "render_docs", "render_record", "write_all"]
+__all__ = ["alias_name", "annotation", "render_docs", "render_record", "write_all"]
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORD_PY = ROOT / "adapter" / "mds" / "record.py"
@@ -81,7 +81,8 @@ def render_record() -> str:
     out = [
         '"""The MDS record: one patient-tumour record, one field per data dictionary element.',
         "",
-        "Generated from terminology/mds-dictionary.tsv by `python -m adapter.mds.gen`; do not edit.",
+        "Generated from terminology/mds-dictionary.tsv by `python -m adapter.mds.gen`; "
+        "do not edit.",
         f"Dictionary sha256 prefix: {_digest()}. Each field carries its definition, group, level",
         "and unit (see `MdsRecord.model_fields`); an absent element is None (not recorded).",
         '"""',

@@ -11,7 +11,7 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from adapter.mds.dictionary import terminology_dir
 
@@ -61,21 +61,44 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+def _pick(row: dict[str, str], column: str, allowed: tuple[str, ...], file: str) -> Any:
+    """A column value checked against its allowed values (the TSVs are edited by hand)."""
+    value = row[column]
+    if value not in allowed:
+        raise ValueError(f"terminology/{file}: {row['code']}: {column} {value!r} not in {allowed}")
+    return value
+
+
 @cache
 def sites() -> dict[str, Site]:
+    f = "icdo3-sites.tsv"
     return {
         r["code"]: Site(
-            r["code"], r["label"], r["tissue"], r["region"], r["laterality"], r["scope"]  # type: ignore[arg-type]
+            code=r["code"],
+            label=r["label"],
+            tissue=_pick(r, "tissue", ("bone", "soft_tissue", "other"), f),
+            region=_pick(
+                r, "region", ("upper_extremity", "lower_extremity", "pelvis", "extremity", ""), f
+            ),
+            laterality=_pick(r, "laterality", ("paired", "not_paired", "required", "any"), f),
+            scope=_pick(r, "scope", ("core", "boundary"), f),
         )
-        for r in _rows("icdo3-sites.tsv")
+        for r in _rows(f)
     }
 
 
 @cache
 def histologies() -> dict[str, Histology]:
+    f = "sarcoma-histology.tsv"
     return {
-        r["code"]: Histology(r["code"], r["label"], r["tissue"], r["class"], r["replaced_by"])  # type: ignore[arg-type]
-        for r in _rows("sarcoma-histology.tsv")
+        r["code"]: Histology(
+            code=r["code"],
+            label=r["label"],
+            tissue=_pick(r, "tissue", ("bone", "soft_tissue", "both"), f),
+            cls=_pick(r, "class", ("sarcoma", "intermediate", "legacy"), f),
+            replaced_by=r["replaced_by"],
+        )
+        for r in _rows(f)
     }
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "Topography",
     "UniqueList",
     "canonical_number",
+    "country_codes",
     "element_field",
     "partial_date_bounds",
 ]
@@ -121,7 +122,7 @@ def _check_country(value: str) -> str:
 def _unique(values: list[Any]) -> list[Any]:
     seen = [v for i, v in enumerate(values) if v in values[:i]]
     if seen:
-        raise ValueError(f"repeated code {seen[0]!r}")
+        raise ValueError(f"repeated code {seen[0]}")
     return values
 
 
