@@ -1,0 +1,116 @@
+"""Measure synth and check, each beside the same-run physical limit of its I/O.
+
+    python -m bench synth-check [--n 100000]
+
+Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
+the same process does on the same data with the work removed: orjson writing the same records
+(synth) and orjson parsing the same lines (check). Synth runs at two sizes to show that memory
+does not grow with N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+__all__ = ["main", "stage"]
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage(name: str, n: int, path: Path) -> dict[str, float]:
+    """Run one stage in this process and return its figures."""
+    from adapter.errors import Finding
+    from adapter.mds.rules import check_record
+    from adapter.mds.synth import generate
+    from adapter.sources.jsonl import dumps, read_jsonl
+
+    if name == "synth":
+        t0 = time.perf_counter()
+        with path.open("wb") as out:
+            for record, _ in generate(n, 1, 0.1):
+                out.write(dumps(record) + b"\n")
+        work = time.perf_counter() - t0
+        lines = path.read_bytes().splitlines()
+        dicts = [orjson.loads(line) for line in lines]
+        t0 = time.perf_counter()
+        with path.with_suffix(".limit").open("wb") as out:
+            for d in dicts:
+                out.write(orjson.dumps(d) + b"\n")
+        limit = time.perf_counter() - t0
+        return {"seconds": work, "limit_seconds": limit, "rss": _rss_mib()}
+    t0 = time.perf_counter()
+    count = 0
+    with path.open("rb") as f:
+        for item in read_jsonl(f):
+            if not isinstance(item, Finding):
+                check_record(item)
+            count += 1
+    work = time.perf_counter() - t0
+    rss = _rss_mib()
+    t0 = time.perf_counter()
+    with path.open("rb") as f:
+        for line in f:
+            orjson.loads(line)
+    limit = time.perf_counter() - t0
+    return {"seconds": work, "limit_seconds": limit, "rss": rss, "records": count}
+
+
+def _child(name: str, n: int, path: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench", "_stage", name, str(n), str(path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    result: dict[str, float] = orjson.loads(out.stdout)
+    return result
+
+
+def synth_check(n: int) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        small = max(n // 10, 1)
+        for size in (small, n):
+            path = Path(tmp) / f"synth-{size}.jsonl"
+            r = _child("synth", size, path)
+            rows.append(("synth --defects 0.1", size, r, "orjson.dumps + write, same records"))
+        path = Path(tmp) / f"synth-{n}.jsonl"
+        r = _child("check", n, path)
+        rows.append(("read + validate + 17 rules", n, r, "orjson.loads, same lines"))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, one process per stage")  # fmt: skip
+    head = (
+        f"{'stage':<28}{'records':>9}{'s':>8}{'records/s':>12}{'limit rec/s':>13}  "
+        f"{'limit':<36}{'peak RSS MiB':>13}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, size, r, limit in rows:
+        print(f"{name:<28}{size:>9}{r['seconds']:>8.2f}{size / r['seconds']:>12,.0f}"
+              f"{size / r['limit_seconds']:>13,.0f}  {limit:<36}{r['rss']:>13.0f}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "_stage":
+        sys.stdout.write(orjson.dumps(stage(args[1], int(args[2]), Path(args[3]))).decode())
+        return
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("what", choices=["synth-check"])
+    parser.add_argument("--n", type=int, default=100_000)
+    ns = parser.parse_args(args)
+    synth_check(ns.n)
+
+
+if __name__ == "__main__":
+    main()
