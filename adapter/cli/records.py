@@ -1,8 +1,4 @@
-"""The `mds-adapter` command line: thin wrappers over the Python API.
-
-Exit codes: 0 all good; 1 some record was rejected or has an error-level finding; 2 the command
-could not run (bad options, unreadable file).
-"""
+"""`mds-adapter synth` and `mds-adapter check`: generate and judge MDS records."""
 
 from __future__ import annotations
 
@@ -23,14 +19,7 @@ from adapter.progress import CountingReader, progress
 from adapter.sources.csv_table import read_csv, write_csv
 from adapter.sources.jsonl import dumps, read_jsonl
 
-__all__ = ["app", "check", "main", "synth"]
-
-app = typer.Typer(
-    name="mds-adapter",
-    help="Sarcoma Minimal Data Set adapter: generate, check and convert MDS records.",
-    no_args_is_help=True,
-    add_completion=False,
-)
+__all__ = ["check", "register", "synth"]
 
 Format = Literal["jsonl", "csv"]
 
@@ -55,7 +44,6 @@ def _read(path: Path, fmt: Format, label: str) -> Iterator[MdsRecord | Finding]:
             yield from read_csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
 
 
-@app.command()
 def synth(
     n: Annotated[int, typer.Option("--n", min=0, help="How many records.")] = 1000,
     seed: Annotated[int, typer.Option(help="Same seed, same records.")] = 1,
@@ -104,7 +92,6 @@ def synth(
     typer.echo(f"wrote {written} records ({defective} with a defect) to {output}", err=True)
 
 
-@app.command()
 def check(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="MDS .jsonl or .csv")],
     json: Annotated[
@@ -146,5 +133,6 @@ def check(
     raise typer.Exit(1 if summary.failed else 0)
 
 
-def main() -> None:
-    app()
+def register(app: typer.Typer) -> None:
+    app.command()(synth)
+    app.command()(check)

@@ -1,0 +1,25 @@
+"""The `mds-adapter` command line: thin wrappers over the Python API, one module per group.
+
+Exit codes: 0 all good; 1 some record was rejected or has an error-level finding; 2 the command
+could not run (bad options, unreadable file).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from adapter.cli import records
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mds-adapter",
+    help="Sarcoma Minimal Data Set adapter: generate, check and convert MDS records.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+records.register(app)
+
+
+def main() -> None:
+    app()
