@@ -34,7 +34,12 @@ THERAPIES = {
     ),
 }
 # element → values that do not need the treatment (they say there was none)
-NEUTRAL = {"surgery_type": "none", "surgical_margin_r": "not_applicable"}
+NEUTRAL = {
+    "surgery_type": "none",
+    "surgical_margin_r": "not_applicable",
+    "radiotherapy_timing": "none",
+    "systemic_therapy_timing": "none",
+}
 
 
 def _needs(r: MdsRecord, flag: str, names: tuple[str, ...]) -> Iterator[Finding]:

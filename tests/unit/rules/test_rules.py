@@ -128,6 +128,7 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, tuple[str, ...]]]]] 
     ("R15 fail: adjuvant RT before surgery", {"radiotherapy_timing": "adjuvant"},
         [("R15", "error", ("radiotherapy_timing", "radiotherapy_start_date",
                            "radiotherapy_end_date", "surgery_date"))]),
+    ("R15 pass: timing none when not given", {"systemic_therapy_timing": "none"}, []),
     ("R15 fail: regimen without systemic therapy", {"systemic_regimen": "doxorubicin"},
         [("R15", "error", ("systemic_therapy_given", "systemic_regimen"))]),
     ("R15 fail: NED but dead", {"vital_status": "dead", "date_of_death": "2025-09-30"},
