@@ -11,7 +11,7 @@ from typing import IO, Annotated, Literal
 import orjson
 import typer
 
-from adapter.errors import Finding, SourceError
+from adapter.errors import Finding, Level, SourceError
 from adapter.mds.record import MdsRecord
 from adapter.mds.report import Summary
 from adapter.mds.rules import RULES, RuleConfig, check_record
@@ -103,6 +103,9 @@ def check(
     ] = "warn",
     min_age: Annotated[int | None, typer.Option(help="R16: younger patients are errors.")] = None,
     max_age: Annotated[int | None, typer.Option(help="R16: older patients are errors.")] = None,
+    info: Annotated[
+        bool, typer.Option("--info", help="Also print info findings (always counted).")
+    ] = False,
 ) -> None:
     """Validate MDS records and apply the 17 eligibility rules; exit 1 on any error."""
     if intermediate not in ("include", "warn", "exclude"):
@@ -121,7 +124,7 @@ def check(
             for f in found:
                 if json:
                     out.write(orjson.dumps({"type": "finding", **f.to_json()}).decode() + "\n")
-                else:
+                elif info or f.level is not Level.INFO:
                     out.write(f"{f.level.value:<7} {f.describe()}\n")
     except SourceError as exc:
         typer.echo(f"error: {file}: {exc}", err=True)

@@ -27,6 +27,11 @@ def test_synth_then_check_reports_1000_records_and_no_errors(tmp_path: Path) -> 
     assert "1000 records: 1000 valid, 0 rejected, 1000 eligible" in stdout
     assert "0 with errors, 0 with warnings" in stdout
     assert not [line for line in stdout.splitlines() if line.startswith(("error", "warning"))]
+    assert not [line for line in stdout.splitlines() if line.startswith("info")]
+    info_count = int(stdout.split("R16 age")[1].split("info")[1].split()[0])
+    assert info_count > 50  # bone sarcomas peak in adolescents: R16 info is common
+    code, stdout, _ = run("check", str(out), "--info")
+    assert len([line for line in stdout.splitlines() if line.startswith("info")]) == info_count
 
 
 def test_check_reports_exactly_the_labelled_defects(tmp_path: Path) -> None:
