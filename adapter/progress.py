@@ -9,7 +9,14 @@ from contextlib import contextmanager
 from typing import IO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TimeRemainingColumn,
+)
 
 __all__ = ["CountingReader", "progress"]
 
@@ -34,13 +41,14 @@ class CountingReader(io.RawIOBase):
 
 @contextmanager
 def progress(
-    description: str, total: int | None
+    description: str, total: int | None, *, in_bytes: bool = False
 ) -> Iterator[tuple[Progress | None, TaskID | None]]:
-    """(bar, task) on a terminal, (None, None) otherwise."""
+    """(bar, task) on a terminal, (None, None) otherwise; `in_bytes` shows sizes, not counts."""
     if not sys.stderr.isatty():
         yield None, None
         return
-    columns = [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    count = DownloadColumn() if in_bytes else MofNCompleteColumn()
+    columns = [BarColumn(), count, TimeRemainingColumn()]
     with Progress(*Progress.get_default_columns()[:1], *columns, console=Console(stderr=True),
                   transient=True) as bar:  # fmt: skip
         yield bar, bar.add_task(description, total=total)

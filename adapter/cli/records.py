@@ -36,7 +36,7 @@ def _format_of(path: Path, given: str | None) -> Format:
 def _read(path: Path, fmt: Format, label: str) -> Iterator[MdsRecord | Finding]:
     """Records and findings from a file, with a progress bar on a terminal."""
     total = path.stat().st_size
-    with path.open("rb") as raw, progress(label, total) as (bar, task):
+    with path.open("rb") as raw, progress(label, total, in_bytes=True) as (bar, task):
         stream = io.BufferedReader(CountingReader(raw, bar, task), buffer_size=1 << 16)
         if fmt == "jsonl":
             yield from read_jsonl(stream)
