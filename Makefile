@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(BIN)/mds-adapter check $(OUT)/sample.jsonl
 
 test: lint
+	$(BIN)/mds-adapter terminology check
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import records
+from adapter.cli import records, terminology
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 records.register(app)
+app.add_typer(terminology.app, name="terminology")
 
 
 def main() -> None:
