@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import records, terminology
+from adapter.cli import convert, forms, records, terminology
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 records.register(app)
 app.add_typer(terminology.app, name="terminology")
+convert.register(app)
+forms.register(app)
 
 
 def main() -> None:

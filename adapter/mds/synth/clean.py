@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
+from adapter.mds.dictionary import element
 from adapter.mds.knowledge import Site, sites
 from adapter.mds.synth import tables as t
 
@@ -28,6 +29,8 @@ CUTOFF = dt.date(2026, 9, 30)  # data freeze: follow-up ends here (or just after
 EXTREMITIES = ("upper_extremity", "lower_extremity")
 PRE_OP = ("neoadjuvant", "pre_and_post")
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+# A multi-select has no order: write it in dictionary order, as forms (REDCap checkboxes) do.
+SITE_ORDER = element("metastasis_sites_at_diagnosis").codes
 _HISTOLOGY = {code: t.histology_table(code) for code in (*t.STS_SITES.values, *t.BONE_SITES.values)}
 
 
@@ -170,7 +173,7 @@ def _spread(c: _Case) -> None:
         f["metastasis_at_diagnosis"] = "distant"
         if rng.random() < 0.75:
             f["metastasis_sites_at_diagnosis"] = (
-                ["unknown"] if rng.random() < 0.03 else list(c.distant)
+                ["unknown"] if rng.random() < 0.03 else sorted(c.distant, key=SITE_ORDER.index)
             )
     elif draw < p_distant + p_nodes:
         c.regional = True

@@ -1,0 +1,128 @@
+"""`mds-adapter convert IN -o OUT`: any flat MDS format to any other, through the MDS record.
+
+Formats come from `adapter.sources.formats` (chosen by extension and the file's first bytes,
+or by --from / --to). Good records are written as they are read (streaming, except REDCap JSON
+and Excel, which their libraries read whole); each rejected record is reported on stdout and
+left out; the exit code is 1 when anything was rejected, 2 when the input cannot be read.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Annotated
+
+import orjson
+import typer
+
+from adapter.errors import Finding, Level, SourceError
+from adapter.mds.record import MdsRecord
+from adapter.progress import CountingReader, progress
+from adapter.sources.formats import FORMATS, FormatName, guess_format, read, write
+from adapter.sources.redcap_dictionary import RedcapField, read_redcap_dictionary
+
+__all__ = ["convert", "register"]
+
+_STREAMED: tuple[FormatName, ...] = ("jsonl", "csv", "redcap-raw", "redcap-labels")
+
+
+def _format(path: Path, given: str | None, head: bytes | None, option: str) -> FormatName:
+    if given is not None:
+        if given not in FORMATS:
+            raise typer.BadParameter(f"{given}: expected one of {', '.join(FORMATS)}")
+        return given
+    fmt = guess_format(path, head)
+    if fmt is None:
+        raise typer.BadParameter(
+            f"cannot tell the format of {path}: use {option} ({', '.join(FORMATS)})"
+        )
+    return fmt
+
+
+def _fields(path: Path | None) -> tuple[RedcapField, ...] | None:
+    if path is None:
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return read_redcap_dictionary(f)
+
+
+def convert(
+    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Input file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help=f"Input format: {', '.join(FORMATS)}.")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help=f"Output format: {', '.join(FORMATS)}.")
+    ] = None,
+    redcap_dictionary: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="The centre's REDCap data dictionary (its date formats and labels).",
+        ),
+    ] = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="JSON Lines: findings, then a summary.")
+    ] = False,
+) -> None:
+    """Convert MDS records between formats; rejected records are reported and left out."""
+    with source.open("rb") as f:
+        head = f.read(4096)
+    in_fmt = _format(source, from_, head, "--from")
+    out_fmt = _format(output, to, None, "--to")
+    out = sys.stdout
+    counts = {"read": 0, "rejected": 0, "warnings": 0}
+
+    def report(finding: Finding) -> None:
+        if finding.level is Level.ERROR:
+            counts["rejected"] += 1
+        else:
+            counts["warnings"] += 1
+        if json:
+            out.write(orjson.dumps({"type": "finding", **finding.to_json()}).decode() + "\n")
+        else:
+            out.write(f"{finding.level.value:<7} {finding.describe()}\n")
+
+    def records(stream: IO[bytes], fields: tuple[RedcapField, ...] | None) -> Iterator[MdsRecord]:
+        for item in read(in_fmt, stream, redcap_fields=fields):
+            if isinstance(item, Finding):
+                report(item)
+                counts["read"] += item.level is Level.ERROR
+            else:
+                counts["read"] += 1
+                yield item
+
+    try:
+        fields = _fields(redcap_dictionary)
+        total = source.stat().st_size if in_fmt in _STREAMED else None
+        with (
+            source.open("rb") as raw,
+            output.open("wb") as sink,
+            progress("convert", total, in_bytes=True) as (bar, task),
+        ):
+            stream: IO[bytes] = raw
+            if total is not None:
+                stream = io.BufferedReader(CountingReader(raw, bar, task), buffer_size=1 << 16)
+            written = write(out_fmt, records(stream, fields), sink, redcap_fields=fields)
+    except SourceError as exc:
+        typer.echo(f"error: {source}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    summary = {"read": counts["read"], "written": written, "rejected": counts["rejected"],
+               "warnings": counts["warnings"], "from": in_fmt, "to": out_fmt}  # fmt: skip
+    if json:
+        out.write(orjson.dumps({"type": "summary", **summary}).decode() + "\n")
+    else:
+        typer.echo(
+            f"{counts['read']} records read from {source} ({in_fmt}): {written} written to "
+            f"{output} ({out_fmt}), {counts['rejected']} rejected",
+            err=True,
+        )
+    raise typer.Exit(1 if counts["rejected"] else 0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(convert)
