@@ -189,8 +189,11 @@ def _read_csv(path: Path, delimiter: str = ",") -> Iterator[tuple[int, dict[str,
         raise SourceError(f"{path}: not found")
     with path.open(encoding="utf-8", newline="") as f:
         # Athena files are TAB-separated without quoting (names hold bare quotes); maps are CSV.
-        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-        reader = csv.DictReader(f, delimiter=delimiter, quoting=quoting)
+        reader = (
+            csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+            if delimiter == "\t"
+            else csv.DictReader(f, delimiter=delimiter)
+        )
         for row in reader:
             yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
 
