@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import convert, forms, records, terminology
+from adapter.cli import convert, db, forms, records, terminology
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 records.register(app)
+db.register(app)
 app.add_typer(terminology.app, name="terminology")
 convert.register(app)
 forms.register(app)
