@@ -1,0 +1,32 @@
+"""OMOP rows of one record, before they have database ids.
+
+The mapping (`to_omop`) is pure, so it cannot allocate database ids: every id column, and every
+column that points at another row of the same record (person_id, measurement_event_id,
+episode_event.event_id, …), holds a `Ref` instead: a symbolic id unique within the record, such as
+`Ref("condition_occurrence", "primary")`. The store resolves each (record, Ref) to an integer
+through the id crosswalk, once, and reuses it on every later load, so a re-load changes no row
+and an updated record replaces exactly its own rows.
+
+    rows: OmopRows = {"person": [{"person_id": Ref("person", "patient"), ...}], ...}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["OmopRows", "Ref"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Ref:
+    """A row id before allocation: the table it belongs to and a key unique within the record."""
+
+    table: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.table}:{self.key}"
+
+
+OmopRows = dict[str, list[dict[str, Any]]]
