@@ -8,54 +8,21 @@ error-level finding.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable
 
 from adapter.errors import Finding, Level
 from adapter.mds.record import MdsRecord
-from adapter.mds.rules import (
-    r01_site_in_scope,
-    r02_boundary_site,
-    r03_sarcoma_histology,
-    r04_intermediate_tumour,
-    r05_legacy_code,
-    r06_histological_confirmation,
-    r07_primary_tumour,
-    r08_site_consistency,
-    r09_depth_applicability,
-    r10_grade_system,
-    r11_size_t_category,
-    r12_metastasis_stage,
-    r13_laterality,
-    r14_dates,
-    r15_treatment_coherence,
-    r16_age,
-    r17_units,
-)
 from adapter.mds.rules.base import Rule, RuleConfig, RuleLevel
 
 __all__ = ["RULES", "Rule", "RuleConfig", "RuleLevel", "check_record", "eligible"]
 
+# One module per rule, named rNN_<title>; rule order is module-name order.
 RULES: tuple[Rule, ...] = tuple(
-    m.RULE
-    for m in (
-        r01_site_in_scope,
-        r02_boundary_site,
-        r03_sarcoma_histology,
-        r04_intermediate_tumour,
-        r05_legacy_code,
-        r06_histological_confirmation,
-        r07_primary_tumour,
-        r08_site_consistency,
-        r09_depth_applicability,
-        r10_grade_system,
-        r11_size_t_category,
-        r12_metastasis_stage,
-        r13_laterality,
-        r14_dates,
-        r15_treatment_coherence,
-        r16_age,
-        r17_units,
-    )
+    importlib.import_module(f"{__name__}.{m.name}").RULE
+    for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+    if m.name[0] == "r" and m.name[1:3].isdigit()
 )
 
 _DEFAULT = RuleConfig()
