@@ -1,0 +1,336 @@
+"""FHIR → MDS records: group resources by patient and tumour, then let each spoke read its own.
+
+Input is a stream of chunks, each a Bundle (transaction, batch, collection, searchset,
+document) or a single resource (a line of FHIR NDJSON). Resources are placed on a patient by
+`subject` / `patient` references (`urn:uuid:x`, `Patient/x` or an absolute URL all work), and
+on the tumour by being that patient's primary cancer or pointing at it.
+
+Memory: a Bundle whose every resource belongs to a Patient inside that same Bundle (what
+`to_fhir` writes: one record per Bundle) is read and released at once, so a file of such
+bundles streams in constant memory. Anything else (loose NDJSON resources of many patients in
+any order, a searchset page that lacks its Patient) is buffered until the input ends, because a
+later line may still hold a patient's resources: memory is then proportional to those
+resources (roughly 1-2 kB each as dicts).
+
+Nothing is dropped in silence: a resource that cannot be placed (`fhir.unplaced-resource`), of
+a kind no MDS element lives in (`fhir.unsupported-resource`), an element without an MDS home
+(`fhir.unsupported-element`), a code no map knows (`fhir.unknown-code`) or two resources
+disagreeing on one element (`fhir.conflict`) is a finding naming type/id and element; the
+other records of the same input are still produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from adapter.errors import Finding, Level
+from adapter.fhir import (
+    condition,
+    follow_up,
+    patient,
+    radiotherapy,
+    staging,
+    surgery,
+    systemic_therapy,
+)
+from adapter.fhir.bundle import codec_for
+from adapter.fhir.codes import SNOMED, Codec, Draft, Resource, reference_key
+from adapter.fhir.condition import FIXED as CONDITION_CODES
+from adapter.fhir.ids import SID
+from adapter.fhir.surgery import FIXED as SURGERY_CODES
+from adapter.mds.record import MdsRecord
+from adapter.sources.problems import invalid_record
+from adapter.terminology import Terminology
+
+__all__ = ["BUNDLE_TYPES", "read_fhir"]
+
+BUNDLE_TYPES = frozenset({"transaction", "batch", "collection", "searchset", "document"})
+Reader = Callable[[Resource, Draft], None]
+
+OBSERVATIONS: dict[tuple[str, str], Reader] = {
+    CONDITION_CODES["diagnosis"][:2]: condition.diagnosis_from_fhir,
+    CONDITION_CODES["tumour-size"][:2]: condition.size_from_fhir,
+    SURGERY_CODES["necrosis"][:2]: surgery.necrosis_from_fhir,
+    **staging.OBSERVATIONS,
+    **follow_up.OBSERVATIONS,
+}
+PROCEDURES: dict[tuple[str, str], Reader] = {
+    (SNOMED, "387713003"): surgery.from_fhir,
+    (SNOMED, "108290001"): radiotherapy.from_fhir,
+}
+_PROCEDURE_PROFILES: dict[str, Reader] = {
+    surgery.PROFILES["surgery"]: surgery.from_fhir,
+    radiotherapy.PROFILES["radiotherapy"]: radiotherapy.from_fhir,
+}
+_OCCURRED_FOLLOWING = "http://hl7.org/fhir/StructureDefinition/condition-occurredFollowing"
+_SECONDARY = staging.PROFILES["metastasis"]
+_DERIVED = frozenset({"EpisodeOfCare"})  # facts held elsewhere; nothing to read
+
+
+class _Item:
+    """A resource and the keys references may use for it (id and fullUrl)."""
+
+    __slots__ = ("keys", "resource")
+
+    def __init__(self, resource: Resource, full_url: str | None) -> None:
+        self.resource = resource
+        keys = set()
+        if isinstance(resource.get("id"), str):
+            keys.add(resource["id"])
+        if full_url:
+            key = reference_key({"reference": full_url})
+            if key:
+                keys.add(key)
+        self.keys = keys
+
+
+def read_fhir(
+    chunks: Iterable[dict[str, Any]], terminology: Terminology | None = None
+) -> Iterator[MdsRecord | Finding]:
+    """Records and findings from Bundles and single resources, in any order (see module doc)."""
+    codec = codec_for(terminology or Terminology.load())
+    pending: list[_Item] = []
+    for number, chunk in enumerate(chunks, start=1):
+        if not isinstance(chunk, dict) or "resourceType" not in chunk:
+            yield _finding("fhir.not-a-resource", f"chunk {number}", "not a FHIR resource")
+            continue
+        if chunk["resourceType"] != "Bundle":
+            pending.append(_Item(chunk, None))
+            continue
+        if chunk.get("type") not in BUNDLE_TYPES:
+            yield _finding(
+                "fhir.unsupported-bundle", f"Bundle/{chunk.get('id')}",
+                f"Bundle type {chunk.get('type')!r} is not read", ("Bundle.type",),
+            )  # fmt: skip
+            continue
+        items = [
+            _Item(e["resource"], e.get("fullUrl"))
+            for e in chunk.get("entry", ())
+            if isinstance(e.get("resource"), dict)
+        ]
+        if _self_contained(items):
+            yield from _read_pool(items, codec)
+        else:
+            pending.extend(items)
+    if pending:
+        yield from _read_pool(pending, codec)
+
+
+def _self_contained(items: list[_Item]) -> bool:
+    patients = {k for i in items if i.resource.get("resourceType") == "Patient" for k in i.keys}
+    if not patients:
+        return False
+    for i in items:
+        kind = i.resource.get("resourceType")
+        if kind in ("Patient", "Organization"):
+            continue
+        if _patient_key(i.resource) not in patients:
+            return False
+    return True
+
+
+def _patient_key(r: Resource) -> str | None:
+    return reference_key(r.get("subject") or r.get("patient"))
+
+
+def _read_pool(items: list[_Item], codec: Codec) -> Iterator[MdsRecord | Finding]:
+    patients: dict[str, int] = {}
+    organizations: dict[str, _Item] = {}
+    groups: list[list[Resource]] = []
+    heads: list[Resource] = []
+    for item in items:
+        kind = item.resource.get("resourceType")
+        if kind == "Patient":
+            for key in item.keys:
+                patients[key] = len(groups)
+            groups.append([])
+            heads.append(item.resource)
+        elif kind == "Organization":
+            for key in item.keys:
+                organizations[key] = item
+    used_orgs: set[int] = set()
+    for item in items:
+        r = item.resource
+        kind = r.get("resourceType")
+        if kind in ("Patient", "Organization"):
+            continue
+        if not _readable(r):
+            yield _unsupported(r)
+            continue
+        key = _patient_key(r)
+        if key is None or key not in patients:
+            why = "no subject" if key is None else f"its patient {key} is not in the input"
+            yield _finding(
+                "fhir.unplaced-resource", _where(r), f"cannot place {_where(r)}: {why}",
+                (f"{kind}.subject",),
+            )  # fmt: skip
+            continue
+        groups[patients[key]].append(r)
+    for head, group in zip(heads, groups, strict=True):
+        org = _organization(head, group, organizations)
+        if org is not None:
+            used_orgs.add(id(org))
+        yield from _read_patient(head, group, org, codec)
+    for org in {id(o): o for o in organizations.values()}.values():
+        if id(org) not in used_orgs:
+            r = org.resource
+            yield _finding(
+                "fhir.unplaced-resource", _where(r),
+                f"cannot place {_where(r)}: no Patient of the input refers to it",
+                ("Organization",),
+            )  # fmt: skip
+
+
+def _readable(r: Resource) -> bool:
+    kind = r.get("resourceType")
+    if kind == "Observation":
+        return _observation_reader(r) is not None
+    if kind == "Procedure":
+        return _procedure_reader(r) is not None
+    return kind in ("Condition", "MedicationAdministration", "Encounter", *_DERIVED)
+
+
+def _observation_reader(r: Resource) -> Reader | None:
+    for c in r.get("code", {}).get("coding", ()):
+        found = OBSERVATIONS.get((c.get("system", ""), c.get("code", "")))
+        if found:
+            return found
+    return None
+
+
+def _procedure_reader(r: Resource) -> Reader | None:
+    for cc in (r.get("category") or {}, r.get("code") or {}):
+        for c in cc.get("coding", ()):
+            found = PROCEDURES.get((c.get("system", ""), c.get("code", "")))
+            if found:
+                return found
+    for profile in r.get("meta", {}).get("profile", ()):
+        if profile in _PROCEDURE_PROFILES:
+            return _PROCEDURE_PROFILES[profile]
+    return None
+
+
+def _organization(
+    head: Resource, group: list[Resource], organizations: dict[str, _Item]
+) -> _Item | None:
+    refs = [head.get("managingOrganization")]
+    refs += [r.get("managingOrganization") for r in group if r["resourceType"] == "EpisodeOfCare"]
+    for ref in refs:
+        key = reference_key(ref)
+        if key in organizations:
+            return organizations[key]
+    return None
+
+
+def _record_id(p: Resource) -> str | None:
+    identifiers = [i for i in p.get("identifier", ()) if isinstance(i.get("value"), str)]
+    ours = [i["value"] for i in identifiers if str(i.get("system", "")).startswith(SID)]
+    if ours:
+        return str(ours[0])
+    if identifiers:
+        return str(identifiers[0]["value"])
+    found = p.get("id")
+    return found if isinstance(found, str) else None
+
+
+def _read_patient(
+    head: Resource, group: list[Resource], org: _Item | None, codec: Codec
+) -> Iterator[MdsRecord | Finding]:
+    d = Draft(codec, record_id=_record_id(head))
+    d.values["record_id"] = d.record_id
+    patient.from_fhir(head, d)
+    if org is not None:
+        patient.organization_from_fhir(org.resource, d)
+    primary = _primary(group, d)
+    for r in group:
+        kind = r["resourceType"]
+        if kind == "Condition":
+            if r is primary:
+                condition.from_fhir(r, d)
+            elif _is_secondary(r):
+                staging.metastasis_from_fhir(r, d, _order(r))
+        elif kind == "Observation":
+            reader = _observation_reader(r)
+            if reader is not None:
+                reader(r, d)
+        elif kind == "Procedure":
+            reader = _procedure_reader(r)
+            if reader is not None:
+                reader(r, d)
+        elif kind == "MedicationAdministration":
+            systemic_therapy.from_fhir(r, d)
+        elif kind == "Encounter":
+            follow_up.encounter_from_fhir(r, d)
+    if d.sites:
+        sites = [code for _, code in sorted(d.sites)]
+        d.values["metastasis_sites_at_diagnosis"] = list(dict.fromkeys(sites))
+    yield from d.findings
+    try:
+        yield MdsRecord.model_validate(d.values)
+    except ValidationError as exc:
+        where = f"Patient/{head.get('id')}"
+        yield invalid_record(exc, location=where, record_id=d.record_id, raw=str(d.values))
+
+
+def _is_secondary(c: Resource) -> bool:
+    if _SECONDARY in c.get("meta", {}).get("profile", ()):
+        return True
+    return any(e.get("url") == staging.RELATED for e in c.get("extension", ()))
+
+
+def _primary(group: list[Resource], d: Draft) -> Resource | None:
+    """The record's tumour: its one primary cancer; episode events and others are reported."""
+    candidates = []
+    for c in group:
+        if c["resourceType"] != "Condition" or _is_secondary(c):
+            continue
+        if any(e.get("url") == _OCCURRED_FOLLOWING for e in c.get("extension", ())):
+            d.report(
+                "fhir.unsupported-resource", c, "Condition.extension(occurredFollowing)",
+                "an episode event (progression, recurrence, …) has no MDS element",
+            )  # fmt: skip
+            continue
+        candidates.append(c)
+    candidates.sort(key=lambda c: (not _ours(c), str(c.get("id"))))
+    for extra in candidates[1:]:
+        d.report(
+            "fhir.unsupported-resource", extra, "Condition",
+            f"a second primary cancer of the patient; the record holds {_where(candidates[0])}",
+        )  # fmt: skip
+    return candidates[0] if candidates else None
+
+
+def _ours(r: Resource) -> bool:
+    return any(str(i.get("system", "")).startswith(SID) for i in r.get("identifier", ()))
+
+
+def _order(c: Resource) -> tuple[int, str]:
+    """Sort key of a metastasis: our identifier's index (…/metastasis-2), else its id."""
+    for i in c.get("identifier", ()):
+        value = str(i.get("value", ""))
+        tail = value.rsplit("/metastasis-", 1)
+        if str(i.get("system", "")).startswith(SID) and len(tail) == 2 and tail[1].isdigit():
+            return int(tail[1]), ""
+    return 1 << 30, str(c.get("id"))
+
+
+def _where(r: Resource) -> str:
+    return f"{r.get('resourceType')}/{r.get('id')}"
+
+
+def _unsupported(r: Resource) -> Finding:
+    """A resource of a kind, or with a code, no MDS element lives in."""
+    kind = str(r.get("resourceType"))
+    if kind in ("Observation", "Procedure"):
+        codes = [f"{c.get('system')}|{c.get('code')}" for c in r.get("code", {}).get("coding", ())]
+        why = f"no MDS element is a {kind} coded {', '.join(codes) or '(no code)'}"
+        return _finding("fhir.unsupported-resource", _where(r), why, (f"{kind}.code",))
+    return _finding("fhir.unsupported-resource", _where(r), f"no MDS element is a {kind}", (kind,))
+
+
+def _finding(code: str, where: str, message: str, elements: tuple[str, ...] = ()) -> Finding:
+    return Finding(code=code, level=Level.WARNING, message=message, elements=elements,
+                   location=where)  # fmt: skip

@@ -1,0 +1,217 @@
+"""Reading FHIR: grouping, and every finding for what cannot become MDS (IDEA4RC examples)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from adapter.errors import Finding
+from adapter.fhir import read_fhir, to_fhir
+from adapter.mds.record import MdsRecord
+from adapter.mds.synth import generate
+from adapter.terminology import Terminology
+
+EXAMPLES = Path("/work/shared/idea4rc/ig/examples")
+if not EXAMPLES.exists():  # the checkout beside this one, as in the other tests
+    EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "idea4rc" / "ig" / "examples"
+
+# (code, type/id, element) → how many: the whole report for the 40 IDEA4RC examples (H&N).
+IDEA4RC_REPORT = {
+    ("fhir.conflict", "Observation/observation-id-15", "Observation.valueDateTime"): 1,
+    ("fhir.unknown-code", "Condition/GOFSH-GENERATED-id-36", "Condition.bodySite"): 3,
+    ("fhir.unknown-code", "Condition/condition-id-10", "Condition.bodySite"): 14,
+    ("fhir.unknown-code", "Condition/condition-id-10", "Condition.code"): 1,
+    ("fhir.unknown-code", "Condition/condition-id-7", "Condition.bodySite"): 2,
+    ("fhir.unknown-code", "Observation/observation-id-0", "Observation.valueCodeableConcept"): 1,
+    ("fhir.unknown-code", "Observation/observation-id-1", "Observation.valueCodeableConcept"): 1,
+    ("fhir.unknown-code", "Observation/observation-id-2", "Observation.valueCodeableConcept"): 1,
+    ("fhir.unknown-code", "Observation/observation-id-3", "Observation.valueCodeableConcept"): 1,
+    ("fhir.unknown-code", "Observation/observation-id-37", "Observation.valueCodeableConcept"): 1,
+    ("fhir.unknown-code", "Procedure/procedure-id-29", "Procedure.code"): 1,
+    ("fhir.unsupported-element", "Condition/condition-id-10", "Condition.bodySite.text"): 1,
+    (
+        "fhir.unsupported-element",
+        "Condition/condition-id-10",
+        "Condition.extension(http://hl7.org/fhir/StructureDefinition/condition-dueTo)",
+    ): 1,
+    ("fhir.unsupported-element", "Condition/condition-id-10", "Condition.onsetAge"): 1,
+    ("fhir.unsupported-element", "Condition/condition-id-7", "Condition.clinicalStatus"): 1,
+    (
+        "fhir.unsupported-element",
+        "MedicationAdministration/GOFSH-GENERATED-id-30",
+        "MedicationAdministration.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/chemiotherapy-info)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "MedicationAdministration/GOFSH-GENERATED-id-30",
+        "MedicationAdministration.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/number-of-cycles-administrations)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "MedicationAdministration/GOFSH-GENERATED-id-30",
+        "MedicationAdministration.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/reason-for-end-of-treatment)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "MedicationAdministration/GOFSH-GENERATED-id-30",
+        "MedicationAdministration.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/regimen-changed)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "MedicationAdministration/GOFSH-GENERATED-id-30",
+        "MedicationAdministration.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/treatment-response)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "MedicationAdministration/GOFSH-GENERATED-id-30",
+        "MedicationAdministration.extension(http://hl7.org/fhir/5.0/StructureDefinition/extension-Procedure.category)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "MedicationAdministration/GOFSH-GENERATED-id-30",
+        "MedicationAdministration.extension(http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-procedure-intent)",
+    ): 1,
+    ("fhir.unsupported-element", "Patient/patient-id-17", "Patient.address"): 1,
+    (
+        "fhir.unsupported-element",
+        "Patient/patient-id-17",
+        "Patient.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/Race-eu-i4rc)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "Procedure/GOFSH-GENERATED-id-28",
+        "Procedure.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/mcode-radiotherapy-modality-and-technique)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "Procedure/GOFSH-GENERATED-id-28",
+        "Procedure.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/same-custodian-flag)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "Procedure/GOFSH-GENERATED-id-28",
+        "Procedure.extension(http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-procedure-intent)",
+    ): 1,
+    (
+        "fhir.unsupported-element",
+        "Procedure/GOFSH-GENERATED-id-28",
+        "Procedure.extension(http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-treatment-termination-reason)",
+    ): 1,
+    ("fhir.unsupported-element", "Procedure/procedure-id-29", "Procedure.complication"): 1,
+    (
+        "fhir.unsupported-element",
+        "Procedure/procedure-id-29",
+        "Procedure.extension(http://hl7.org/fhir/5.0/StructureDefinition/extension-Procedure.category)",
+    ): 2,
+    ("fhir.unsupported-resource", "ActorDefinition/actor-headneck-i4rc", "ActorDefinition"): 1,
+    ("fhir.unsupported-resource", "ActorDefinition/actor-sarcoma-i4rc", "ActorDefinition"): 1,
+    ("fhir.unsupported-resource", "Condition/condition-id-16", "Condition"): 1,
+    (
+        "fhir.unsupported-resource",
+        "Condition/condition-id-8",
+        "Condition.extension(occurredFollowing)",
+    ): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-11", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-18", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-19", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-20", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-22", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-23", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-24", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-25", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-26", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-27", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-32", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-33", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-34", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-35", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-5", "Observation.code"): 1,
+    ("fhir.unsupported-resource", "Observation/observation-id-9", "Observation.code"): 1,
+    (
+        "fhir.unsupported-value",
+        "MedicationAdministration/GOFSH-GENERATED-id-30",
+        "MedicationAdministration.medicationCodeableConcept",
+    ): 1,
+    (
+        "fhir.unsupported-value",
+        "Procedure/GOFSH-GENERATED-id-28",
+        "Procedure.extension(dose).fractionsDelivered",
+    ): 1,
+    ("fhir.unsupported-value", "Procedure/GOFSH-GENERATED-id-28", "Procedure.status"): 1,
+    ("fhir.unsupported-value", "Procedure/procedure-id-29", "Procedure.status"): 1,
+}
+
+
+def examples() -> list[dict[str, Any]]:
+    return [orjson.loads(p.read_bytes()) for p in sorted(EXAMPLES.glob("*.json"))]
+
+
+def test_idea4rc_examples_are_read_and_the_rest_reported() -> None:
+    items = list(read_fhir(examples()))
+    records = [i for i in items if isinstance(i, MdsRecord)]
+    report = Counter((f.code, f.location, f.elements[0]) for f in items if isinstance(f, Finding))
+    assert dict(report) == IDEA4RC_REPORT
+    assert records == [
+        MdsRecord(
+            record_id="patient-id-17", birth_date="1968-01-01", sex="male",
+            diagnosis_date=dt.date(2022, 1, 15), histologic_grade="G2", tumour_size_cm=2.5,
+            surgery_date=dt.date(2023, 11, 12), surgical_margin_r="R2",
+            radiotherapy_timing="adjuvant", systemic_therapy_given="unknown",
+            biopsy_type="fine_needle", ajcc_m_category="M1", ajcc_stage_group="IV",
+            radiotherapy_start_date=dt.date(2022, 5, 14),
+            radiotherapy_end_date=dt.date(2022, 11, 15),
+            radiotherapy_total_dose_gy=10.699999809265137,
+            systemic_therapy_start_date=dt.date(2021, 12, 15),
+            systemic_therapy_end_date=dt.date(2022, 3, 14),
+            date_of_last_contact=dt.date(2024, 3, 14),
+        )
+    ]  # fmt: skip
+
+
+def test_findings_name_type_id_element_and_reason_and_other_records_survive() -> None:
+    t = Terminology.load()
+    a, b = (r for r, _ in generate(2, 9))
+    bundle_a = to_fhir(a, t, "collection")
+    bad = orjson.loads(orjson.dumps(to_fhir(b, t, "collection")))
+    entries = bad["entry"]
+    surgery = next(e["resource"] for e in entries if e["resource"]["resourceType"] == "Procedure")
+    surgery["outcome"] = {"coding": [{"system": "http://example.org", "code": "R9"}]}
+    stray = {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "21975-8"}]},
+        "subject": {"reference": "Patient/nobody"},
+        "valueDateTime": "2020-01-01",
+    }
+    odd = {"resourceType": "Immunization", "id": "i1", "subject": {"reference": "Patient/x"}}
+    items = list(read_fhir([bundle_a, bad, stray, odd], t))
+    findings = [
+        (f.code, f.location, f.elements, f.record_id) for f in items if isinstance(f, Finding)
+    ]
+    assert findings == [
+        ("fhir.unknown-code", f"Procedure/{surgery['id']}", ("Procedure.outcome",), b.record_id),
+        ("fhir.unplaced-resource", "Observation/o1", ("Observation.subject",), None),
+        ("fhir.unsupported-resource", "Immunization/i1", ("Immunization",), None),
+    ]  # fmt: skip
+    records = [i for i in items if isinstance(i, MdsRecord)]
+    assert records[0] == a
+    assert records[1] == b.model_copy(update={"surgical_margin_r": None})
+
+
+def test_idea4rc_margin_codes_are_read() -> None:
+    """The IG value-set margins (4121182 = R0) are `read` rows: accepted, never written."""
+    t = Terminology.load()
+    record = MdsRecord(record_id="r", surgery_performed="yes", surgical_margin_r="R1")
+    bundle = orjson.loads(orjson.dumps(to_fhir(record, t)))
+    surgery = next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Procedure"
+    )
+    surgery["outcome"] = {
+        "coding": [{"system": "http://fhir.ohdsi.org/CodeSystem/concepts", "code": "4121182"}]
+    }
+    assert list(read_fhir([bundle], t)) == [record.model_copy(update={"surgical_margin_r": "R0"})]
