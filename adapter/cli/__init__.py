@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import convert, db, forms, records, terminology
+from adapter.cli import convert, db, forms, load, records, terminology
 
 __all__ = ["app", "main"]
 
@@ -23,6 +23,7 @@ db.register(app)
 app.add_typer(terminology.app, name="terminology")
 convert.register(app)
 forms.register(app)
+load.register(app)
 
 
 def main() -> None:

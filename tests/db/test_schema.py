@@ -34,6 +34,8 @@ CDM_TABLES = {
     "person", "procedure_occurrence", "provider", "specimen", "visit_detail", "visit_occurrence",
 }  # fmt: skip
 
+ADAPTER_TABLES = {"runs", "records", "crosswalk", "id_sequence", "quarantine"}
+
 # Field_Level datatype → the type the database reports for the official DDL of each dialect.
 # SQLite: OHDSI's SQLite DDL declares datetime and float columns REAL and varchar TEXT.
 TYPE_CLASS = {
@@ -58,9 +60,10 @@ def test_init_creates_the_39_official_tables_in_their_parts(db_url: str) -> None
         if dialect_of(db_url) == "postgresql":
             assert set(db.get_table_names(schema="cdm")) == CDM_TABLES
             assert set(db.get_table_names(schema="vocab")) == VOCAB_TABLES
-            assert set(db.get_table_names(schema="adapter")) == {"runs"}
+            assert set(db.get_table_names(schema="adapter")) == ADAPTER_TABLES
         else:
-            assert set(db.get_table_names()) == CDM_TABLES | VOCAB_TABLES | {"adapter_runs"}
+            adapter = {f"adapter_{name}" for name in ADAPTER_TABLES}
+            assert set(db.get_table_names()) == CDM_TABLES | VOCAB_TABLES | adapter
 
 
 def test_columns_conform_to_field_level(db_url: str) -> None:

@@ -1,0 +1,168 @@
+"""`mds-adapter load` and `mds-adapter export`: MDS JSON Lines into and out of the OMOP database.
+
+Both go through the record store (docs/adr/0004): `load` maps new and changed records and
+skips unchanged ones, `export` rebuilds records from the CDM rows.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from adapter.config import settings
+from adapter.errors import ConfigurationError, Finding, SourceError
+from adapter.progress import CountingReader, progress
+from adapter.sources.jsonl import dumps
+from adapter.stores.export import export_records, stored_records
+from adapter.stores.incoming import Incoming, Tombstone, read_incoming
+from adapter.stores.load import CHUNK_SIZE, load_records
+from adapter.stores.omop_db import connect
+from adapter.stores.pseudonym import pseudonymiser_from_settings
+
+__all__ = ["export", "load", "register"]
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLAlchemy URL [default: MDS_ADAPTER_DB_URL, else sqlite:///omop.sqlite]",
+        show_default=False,
+    ),
+]
+
+
+def _deletions(ids: list[str], institution: str | None) -> Iterator[Incoming]:
+    for record_id in ids:
+        raw = orjson.dumps({"record_id": record_id, "institution": institution, "_deleted": True})
+        yield Incoming("--delete", raw, Tombstone(record_id, institution))
+
+
+def _fail(message: str, exc: Exception) -> typer.Exit:
+    """Exit 2 (the command could not run) with the reason on stderr."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def load(
+    file: Annotated[
+        Path | None,
+        typer.Argument(exists=True, dir_okay=False, help="MDS JSON Lines (records, tombstones)"),
+    ] = None,
+    db: DbOption = None,
+    delete: Annotated[
+        list[str] | None,
+        typer.Option("--delete", help="Delete the record with this id (repeatable)."),
+    ] = None,
+    institution: Annotated[
+        str | None, typer.Option(help="The institution of the --delete ids, when ambiguous.")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = CHUNK_SIZE,
+    json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Load MDS records into the OMOP database; re-loading the same file changes nothing.
+
+    A line {"record_id": "X", "_deleted": true} (optionally with "institution") deletes a
+    record, as does --delete X. Rejected lines go to the quarantine with their reasons; the
+    exit code is 1 when anything was rejected. Needs MDS_ADAPTER_PSEUDONYM_KEY.
+    """
+    if file is None and not delete:
+        raise typer.BadParameter("give a FILE to load, or --delete IDS")
+    engine = None
+    try:
+        pseudonym = pseudonymiser_from_settings()
+        engine = connect(db or settings().db_url)
+        with ExitStack() as stack:
+            items: list[Iterator[Incoming]] = []
+            if file is not None:
+                raw = stack.enter_context(file.open("rb"))
+                bar, task = stack.enter_context(
+                    progress("load", file.stat().st_size, in_bytes=True)
+                )
+                stream = io.BufferedReader(CountingReader(raw, bar, task), buffer_size=1 << 16)
+                items.append(read_incoming(stream))
+            items.append(_deletions(delete or [], institution))
+            report = load_records(
+                engine,
+                (i for part in items for i in part),
+                pseudonym=pseudonym,
+                source=str(file) if file is not None else "--delete",
+                chunk_size=chunk_size,
+            )
+    except (ConfigurationError, SourceError) as exc:
+        raise _fail(str(exc), exc) from exc
+    except (OperationalError, ProgrammingError) as exc:
+        raise _fail(
+            f"cannot use the database (run `mds-adapter db init`?): {exc.orig}", exc
+        ) from exc
+    finally:
+        if engine is not None:
+            engine.dispose()
+    counts = report.counts()
+    rate = (counts["loaded"] + counts["updated"] + counts["unchanged"]) / max(report.seconds, 1e-9)
+    if json:
+        out = {"run_id": report.run_id, **counts, "rows": report.rows,
+               "seconds": round(report.seconds, 3)}  # fmt: skip
+        sys.stdout.write(orjson.dumps(out).decode() + "\n")
+    else:
+        summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+        typer.echo(f"run {report.run_id}: {summary}; {report.rows} CDM rows written "
+                   f"({report.seconds:.1f} s, {rate:,.0f} records/s)")  # fmt: skip
+        if report.rejected:
+            typer.echo("rejected input is in the quarantine with its reasons", err=True)
+    raise typer.Exit(1 if report.rejected else 0)
+
+
+def export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="MDS JSON Lines to write.")],
+    db: DbOption = None,
+    to: Annotated[str, typer.Option("--to", help="Target format: mds (JSON Lines).")] = "mds",
+    source: Annotated[
+        str,
+        typer.Option("--from", help="cdm: rebuild from the OMOP rows; store: the kept records."),
+    ] = "cdm",
+) -> None:
+    """Write every live record in the database, rebuilt from the CDM, as MDS JSON Lines."""
+    if to != "mds":
+        raise typer.BadParameter("--to supports mds only (for now)")
+    if source not in ("cdm", "store"):
+        raise typer.BadParameter("--from must be cdm or store")
+    engine = None
+    written = failed = 0
+    try:
+        engine = connect(db or settings().db_url)
+        found = export_records(engine) if source == "cdm" else stored_records(engine)
+        with output.open("wb") as out, progress("export", None) as (bar, task):
+            for item in found:
+                if isinstance(item, Finding):
+                    failed += 1
+                    typer.echo(f"error: {item.describe()}", err=True)
+                    continue
+                out.write(dumps(item) + b"\n")
+                written += 1
+                if bar is not None and task is not None:
+                    bar.advance(task)
+    except (ConfigurationError, SourceError) as exc:
+        raise _fail(str(exc), exc) from exc
+    except (OperationalError, ProgrammingError) as exc:
+        raise _fail(
+            f"cannot use the database (run `mds-adapter db init`?): {exc.orig}", exc
+        ) from exc
+    finally:
+        if engine is not None:
+            engine.dispose()
+    typer.echo(f"wrote {written} records to {output}" + (f"; {failed} failed" if failed else ""),
+               err=True)  # fmt: skip
+    raise typer.Exit(1 if failed else 0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(load)
+    app.command()(export)

@@ -1,0 +1,112 @@
+"""Read MDS records back out of the OMOP database: CDM rows → `from_omop` → MdsRecord.
+
+The CDM holds pseudonyms only, so what ties rows to a record is the crosswalk in the adapter
+part: for a page of live records (in record_no order, i.e. the order they were first loaded),
+the crosswalk names every id each record owns; the rows are read table by table with those ids
+(key-less tables through their owner's ids) and handed to `from_omop` with the record id from
+the store. The mapping relies only on id equality, so database integers serve as well as Refs.
+
+The whole export reads one snapshot (REPEATABLE READ on PostgreSQL; SQLite reads in one
+transaction), so a load running meanwhile never shows half a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from adapter.errors import Finding
+from adapter.mds.record import MdsRecord
+from adapter.omop.rows import OmopRows
+from adapter.omop.schema import table
+from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, owner_column, read_where
+from adapter.stores.load import engine_for
+from adapter.stores.omop_db import Target
+from adapter.stores.record_store import adapter_name, crosswalk
+
+__all__ = ["PAGE_SIZE", "FromOmop", "default_from_omop", "export_records", "stored_records"]
+
+PAGE_SIZE = 500
+FromOmop = Callable[..., MdsRecord | Finding]
+"""`from_omop(rows, terminology, record_id=...)`, as adapter.omop provides it."""
+
+
+def default_from_omop() -> FromOmop:
+    """The real mapping, imported late so the store works (and is tested) without it."""
+    from adapter import omop
+
+    found: FromOmop = omop.from_omop  # type: ignore[attr-defined,unused-ignore]
+    return found
+
+
+def _pages(conn: Connection, size: int, columns: str) -> Iterator[list[Any]]:
+    """Live records in record_no order, `size` at a time (keyset pagination)."""
+    name = adapter_name("records", dialect_of(conn))
+    query = sa.text(
+        f"SELECT record_no, {columns} FROM {name} WHERE deleted = :no AND record_no > :after "
+        "ORDER BY record_no LIMIT :size"
+    )
+    after = 0
+    while page := list(conn.execute(query, {"no": False, "after": after, "size": size})):
+        yield page
+        after = int(page[-1][0])
+
+
+def _rows_of(conn: Connection, record_nos: list[int]) -> dict[int, OmopRows]:
+    """The CDM rows of each record, found through its crosswalk ids."""
+    dialect = dialect_of(conn)
+    owner: dict[tuple[str, int], int] = {}
+    ids: dict[str, list[int]] = {}
+    for e in crosswalk(conn, record_nos):
+        owner[(e.table_name, e.id)] = e.record_no
+        ids.setdefault(e.table_name, []).append(e.id)
+    out: dict[int, OmopRows] = {no: {} for no in record_nos}
+    lookups = [(name, owner_column(table(name, dialect))[0], name) for name in ids]
+    lookups += [(name, column, owning) for name, (column, owning) in KEYLESS_OWNERS.items()
+                if owning in ids]  # fmt: skip
+    for name, column, owning in lookups:
+        for row in read_where(conn, name, column, ids[owning]):
+            out[owner[(owning, row[column])]].setdefault(name, []).append(row)
+    return out
+
+
+def export_records(
+    target: Target,
+    *,
+    terminology: Any = None,
+    from_omop: FromOmop | None = None,
+    page_size: int = PAGE_SIZE,
+) -> Iterator[MdsRecord | Finding]:
+    """Every live record, rebuilt from the CDM, in first-load order; a Finding when one cannot."""
+    if terminology is None:
+        from adapter.terminology.service import Terminology
+
+        terminology = Terminology.load()
+    read = from_omop or default_from_omop()
+    with engine_for(target) as engine:
+        pg = engine.dialect.name == "postgresql"
+        options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if pg else {}
+        with engine.connect().execution_options(**options) as conn, conn.begin():
+            for page in _pages(conn, page_size, "record_id, institution"):
+                rows = _rows_of(conn, [int(r[0]) for r in page])
+                for record_no, record_id, institution in page:
+                    found = read(rows[int(record_no)], terminology, record_id=record_id)
+                    yield _with_institution(found, institution)
+
+
+def _with_institution(found: MdsRecord | Finding, institution: str) -> MdsRecord | Finding:
+    """The store, not the CDM, knows the institution (the CDM must not hold its name)."""
+    if isinstance(found, Finding) or found.institution is not None or not institution:
+        return found
+    return found.model_copy(update={"institution": institution})
+
+
+def stored_records(target: Target, *, page_size: int = PAGE_SIZE) -> Iterator[MdsRecord]:
+    """Every live record as the store kept it (its canonical JSON), in first-load order."""
+    with engine_for(target) as engine, engine.connect() as conn, conn.begin():
+        for page in _pages(conn, page_size, "record_json"):
+            for _, document in page:
+                yield MdsRecord.model_validate_json(document)

@@ -1,0 +1,390 @@
+"""Load MDS records into the OMOP database through the record store, chunk by chunk.
+
+    report = load_records(url, read_incoming(file), pseudonym=p, source="site-a.jsonl")
+
+Each chunk is one transaction holding the records' store rows, crosswalk rows, id sequence
+and CDM rows, so a load killed at any point leaves whole chunks and a re-run finishes the job
+with the same ids (docs/adr/0004). Per record:
+
+- unchanged (same content hash and mapping fingerprint): nothing is mapped or written;
+- new or changed: the rules and `to_omop` run; error findings send the input to the
+  quarantine (a changed record's previous version stays); otherwise the record's old CDM rows
+  are deleted and the new ones inserted, every `Ref` resolved through the crosswalk (old refs
+  keep their id, new ones get the next id of their table);
+- tombstone: its CDM rows are deleted and the store row becomes a tombstone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from adapter.errors import Finding, Level
+from adapter.mds.record import MdsRecord
+from adapter.mds.rules import RuleConfig, check_record
+from adapter.omop.rows import OmopRows, Ref
+from adapter.omop.schema import qualified_name, table
+from adapter.sources.jsonl import dumps
+from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, insert, owner_column
+from adapter.stores.incoming import Incoming, Tombstone, chunks
+from adapter.stores.omop_db import Target, connect
+from adapter.stores.pseudonym import Pseudonymiser
+from adapter.stores.record_store import (
+    RECORD_NO,
+    CrosswalkEntry,
+    Stored,
+    adapter_name,
+    allocate,
+    crosswalk,
+    lock,
+    stored,
+)
+from adapter.stores.runs import (
+    finish_run,
+    mapping_fingerprint,
+    start_run,
+    vocabulary_version,
+    write_cdm_source,
+)
+
+__all__ = [
+    "CHUNK_SIZE",
+    "LoadReport",
+    "ToOmop",
+    "default_to_omop",
+    "delete_rows",
+    "engine_for",
+    "load_records",
+]
+
+CHUNK_SIZE = 500
+ToOmop = Callable[..., tuple[OmopRows, list[Finding]]]
+"""`to_omop(record, terminology, *, pseudonym=...)`, as adapter.omop provides it."""
+
+
+@dataclass
+class LoadReport:
+    """Counts of one load run; `rows` counts CDM rows written."""
+
+    run_id: int
+    loaded: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    rows: int = 0
+    seconds: float = 0.0
+    rejected_ids: list[str] = field(default_factory=list, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in ("loaded", "updated", "unchanged", "deleted",
+                                              "rejected")}  # fmt: skip
+
+    @property
+    def changed_cdm(self) -> bool:
+        return bool(self.loaded or self.updated or self.deleted)
+
+
+def default_to_omop() -> ToOmop:
+    """The real mapping, imported late so the store works (and is tested) without it."""
+    from adapter import omop
+
+    found: ToOmop = omop.to_omop  # type: ignore[attr-defined,unused-ignore]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    run_id: int
+    source: str
+    mapping: str
+    pseudonym: Pseudonymiser
+    terminology: Any
+    to_omop: ToOmop
+    rules: RuleConfig | None
+
+
+@dataclass(slots=True)
+class _Mapped:
+    record: MdsRecord
+    line: bytes
+    content_hash: str
+    previous: Stored | None
+    rows: OmopRows
+
+
+def _quarantine_row(run: _Run, incoming: Incoming, findings: Sequence[Finding]) -> dict[str, Any]:
+    item = incoming.item
+    record_id = findings[0].record_id if findings else None
+    institution = item.institution if not isinstance(item, Finding) else None
+    if isinstance(item, MdsRecord | Tombstone):
+        record_id = item.record_id
+    return {
+        "run_id": run.run_id,
+        "source": run.source,
+        "location": incoming.location,
+        "institution": institution,
+        "record_id": record_id,
+        "raw": incoming.raw.decode("utf-8", "replace"),
+        "raw_hash": hashlib.sha256(incoming.raw).hexdigest(),
+        "findings": orjson.dumps([f.to_json() for f in findings]).decode(),
+    }
+
+
+def _refs(rows: OmopRows) -> list[Ref]:
+    """Every Ref of a record, in a stable order (so ids are allocated deterministically)."""
+    found = {v for table_rows in rows.values() for row in table_rows for v in row.values()
+             if isinstance(v, Ref)}  # fmt: skip
+    return sorted(found)
+
+
+def delete_rows(conn: Connection, entries: Sequence[CrosswalkEntry]) -> None:
+    """Delete the CDM rows these crosswalk ids own, including key-less rows hung on them."""
+    dialect = dialect_of(conn)
+    ids: dict[str, list[int]] = {}
+    for e in entries:
+        ids.setdefault(e.table_name, []).append(e.id)
+    targets = [(name, owner_column(table(name, dialect))[0], owned)
+               for name, owned in ids.items()]  # fmt: skip
+    targets += [(name, column, ids[owner]) for name, (column, owner) in KEYLESS_OWNERS.items()
+                if owner in ids]  # fmt: skip
+    for name, column, owned in targets:
+        t = table(name, dialect)
+        conn.execute(
+            sa.text(
+                f"DELETE FROM {qualified_name(t.name, t.part, dialect)} WHERE {column} IN :ids"
+            ).bindparams(sa.bindparam("ids", expanding=True)),
+            {"ids": owned},
+        )
+
+
+def _map(run: _Run, incoming: Incoming, record: MdsRecord) -> tuple[OmopRows, list[Finding]]:
+    findings = check_record(record, run.rules) if run.rules is not None else []
+    errors = [f for f in findings if f.level is Level.ERROR]
+    if errors:
+        return {}, errors
+    rows, mapped = run.to_omop(record, run.terminology, pseudonym=run.pseudonym)
+    return rows, [f for f in mapped if f.level is Level.ERROR]
+
+
+def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadReport) -> None:
+    """One chunk in the caller's transaction (see the module docstring for the cases)."""
+    lock(conn)
+    known: dict[tuple[str, str], Stored] = {}
+    for s in stored(conn, {i.record_id for i in chunk if i.record_id is not None}):
+        known[(s.institution, s.record_id)] = s
+    mapped: list[_Mapped] = []
+    gone: list[Stored] = []
+    quarantine: list[dict[str, Any]] = []
+    for incoming in chunk:
+        item = incoming.item
+        if isinstance(item, Finding):
+            quarantine.append(_quarantine_row(run, incoming, [item]))
+        elif isinstance(item, Tombstone):
+            live = [s for s in known.values() if s.record_id == item.record_id and not s.deleted
+                    and item.institution in (None, s.institution)]  # fmt: skip
+            if len(live) > 1:
+                ambiguous = Finding(
+                    code="store.ambiguous-delete",
+                    level=Level.ERROR,
+                    message=f"record {item.record_id} exists at "
+                    f"{', '.join(sorted(s.institution for s in live))}: name the institution",
+                    record_id=item.record_id,
+                    location=incoming.location,
+                )
+                quarantine.append(_quarantine_row(run, incoming, [ambiguous]))
+            gone += live if len(live) == 1 else []
+            continue
+        else:
+            line = dumps(item)
+            digest = hashlib.sha256(line).hexdigest()
+            previous = known.get((item.institution or "", item.record_id))
+            if (
+                previous is not None
+                and not previous.deleted
+                and previous.content_hash == digest
+                and previous.mapping == run.mapping
+            ):
+                report.unchanged += 1
+                continue
+            rows, errors = _map(run, incoming, item)
+            if errors:
+                quarantine.append(_quarantine_row(run, incoming, errors))
+            else:
+                mapped.append(_Mapped(item, line, digest, previous, rows))
+    report.rejected += len(quarantine)
+    report.rejected_ids += [q["record_id"] or q["location"] for q in quarantine]
+    _write(conn, run, mapped, gone, quarantine, report)
+
+
+def _write(
+    conn: Connection,
+    run: _Run,
+    mapped: list[_Mapped],
+    gone: list[Stored],
+    quarantine: list[dict[str, Any]],
+    report: LoadReport,
+) -> None:
+    dialect = dialect_of(conn)
+    olds = [m.previous.record_no for m in mapped if m.previous is not None]
+    olds += [s.record_no for s in gone]
+    entries = crosswalk(conn, olds)
+    delete_rows(conn, entries)
+    ids = {(e.record_no, e.table_name, e.ref_key): e.id for e in entries}
+    need: dict[str, int] = {RECORD_NO: sum(m.previous is None for m in mapped)}
+    plan: list[tuple[_Mapped, list[Ref]]] = []
+    for m in mapped:
+        refs = _refs(m.rows)
+        plan.append((m, refs))
+        for ref in refs:
+            if m.previous is None or (m.previous.record_no, ref.table, ref.key) not in ids:
+                need[ref.table] = need.get(ref.table, 0) + 1
+    next_id = allocate(conn, need)
+    new_xwalk: list[tuple[int, str, str, int]] = []
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    new_records: list[tuple[Any, ...]] = []
+    changed: list[dict[str, Any]] = []
+    for m, refs in plan:
+        if m.previous is None:
+            record_no = next_id[RECORD_NO]
+            next_id[RECORD_NO] += 1
+        else:
+            record_no = m.previous.record_no
+        resolved: dict[Ref, int] = {}
+        for ref in refs:
+            key = (record_no, ref.table, ref.key)
+            if key not in ids:
+                ids[key] = next_id[ref.table]
+                next_id[ref.table] += 1
+                new_xwalk.append((*key, ids[key]))
+            resolved[ref] = ids[key]
+        for name, table_rows in m.rows.items():
+            t = table(name, dialect)
+            owner_column(t)  # raises for a table whose rows the store could not find again
+            columns = t.column_names
+            for row in table_rows:
+                unknown = set(row) - set(columns)
+                if unknown:
+                    raise ValueError(f"to_omop wrote unknown {name} columns {sorted(unknown)}")
+                cells = (row.get(c) for c in columns)
+                out.setdefault(name, []).append(
+                    tuple(resolved[v] if isinstance(v, Ref) else v for v in cells)
+                )
+        document = m.line.decode()
+        if m.previous is None:
+            report.loaded += 1
+            new_records.append((record_no, m.record.institution or "", m.record.record_id, 1,
+                                m.content_hash, run.mapping, document, run.source, run.run_id,
+                                False))  # fmt: skip
+        else:
+            report.updated += 1
+            same = m.previous.content_hash == m.content_hash and not m.previous.deleted
+            changed.append({"no": record_no, "version": m.previous.version + (0 if same else 1),
+                            "hash": m.content_hash, "mapping": run.mapping, "json": document,
+                            "source": run.source, "run": run.run_id, "deleted": False})  # fmt: skip
+    for s in gone:
+        report.deleted += 1
+        changed.append({"no": s.record_no, "version": s.version + 1, "hash": None,
+                        "mapping": s.mapping, "json": None, "source": run.source,
+                        "run": run.run_id, "deleted": True})  # fmt: skip
+    for name, values in out.items():
+        t = table(name, dialect)
+        report.rows += insert(conn, qualified_name(t.name, t.part, dialect), t.column_names, values)
+    insert(conn, adapter_name("crosswalk", dialect),
+           ("record_no", "table_name", "ref_key", "id"), new_xwalk)  # fmt: skip
+    insert(conn, adapter_name("records", dialect),
+           ("record_no", "institution", "record_id", "version", "content_hash", "mapping",
+            "record_json", "source", "run_id", "deleted"), new_records)  # fmt: skip
+    if changed:
+        conn.execute(
+            sa.text(
+                f"UPDATE {adapter_name('records', dialect)} SET version = :version, "
+                "content_hash = :hash, mapping = :mapping, record_json = :json, "
+                "source = :source, run_id = :run, deleted = :deleted WHERE record_no = :no"
+            ),
+            changed,
+        )
+    if quarantine:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {adapter_name('quarantine', dialect)} (run_id, source, location, "
+                "institution, record_id, raw, raw_hash, findings) VALUES (:run_id, :source, "
+                ":location, :institution, :record_id, :raw, :raw_hash, :findings) "
+                "ON CONFLICT (source, location, raw_hash) DO NOTHING"
+            ),
+            quarantine,
+        )
+
+
+def load_records(
+    target: Target,
+    items: Iterable[Incoming],
+    *,
+    pseudonym: Pseudonymiser,
+    source: str,
+    terminology: Any = None,
+    to_omop: ToOmop | None = None,
+    rules: RuleConfig | None = RuleConfig(),  # noqa: B008 (frozen, shared on purpose)
+    chunk_size: int = CHUNK_SIZE,
+    on_chunk: Callable[[int, LoadReport], None] | None = None,
+) -> LoadReport:
+    """Load `items` (see adapter.stores.incoming) in chunk transactions; returns the counts.
+
+    `rules=None` skips the eligibility rules (the mapping's own error findings still reject).
+    `on_chunk(n, report)` runs after chunk n has committed: progress bars, and the tests that
+    kill a load between chunks.
+    """
+    if terminology is None:
+        from adapter.terminology.service import Terminology
+
+        terminology = Terminology.load()
+    maps: dict[str, str] = dict(getattr(terminology, "versions", {}))
+    maps_digest = hashlib.sha256(orjson.dumps(maps, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    maps_label = f"sha256:{maps_digest[:12]} ({len(maps)} maps)"
+    started = time.perf_counter()
+    with engine_for(target) as engine:
+        with engine.begin() as conn:
+            run_id = start_run(conn, "load", {"source": source})
+        run = _Run(run_id, source, mapping_fingerprint(maps, pseudonym.fingerprint), pseudonym,
+                   terminology, to_omop or default_to_omop(), rules)  # fmt: skip
+        report = LoadReport(run_id)
+        for number, chunk in enumerate(chunks(items, chunk_size), start=1):
+            with engine.begin() as conn:
+                _chunk(conn, run, chunk, report)
+            if on_chunk is not None:
+                on_chunk(number, report)
+        report.seconds = time.perf_counter() - started
+        with engine.begin() as conn:
+            details = {"source": source, "maps": maps, "maps_label": maps_label,
+                       "vocabulary_version": vocabulary_version(conn),
+                       "counts": report.counts(), "rows": report.rows}  # fmt: skip
+            if report.changed_cdm or _cdm_source_empty(conn):
+                write_cdm_source(conn, run_id, maps_label, report.counts())
+            finish_run(conn, run_id, details)
+    return report
+
+
+def _cdm_source_empty(conn: Connection) -> bool:
+    name = qualified_name("cdm_source", "cdm", dialect_of(conn))
+    return int(conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one()) == 0
+
+
+@contextmanager
+def engine_for(target: Target) -> Iterator[Engine]:
+    """The caller's engine, or one made for a URL and disposed of afterwards."""
+    if isinstance(target, Engine):
+        yield target
+        return
+    engine = connect(target)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -1,0 +1,130 @@
+"""The run log of a load (adapter `runs`) and the CDM's own account of itself (CDM_SOURCE).
+
+A load run is written twice: when it starts (status "running", so records and quarantine rows
+can name their run, and a killed load leaves a visible trace) and when it ends (counts,
+versions, status "finished"). CDM_SOURCE says which software, maps and vocabulary produced the
+CDM; it is rewritten only by a run that changed the CDM, so an idle re-load changes no row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from importlib.metadata import version
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from adapter.omop.schema import qualified_name
+from adapter.stores.bulk import dialect_of
+
+__all__ = [
+    "CDM_V54_CONCEPT_ID",
+    "finish_run",
+    "mapping_fingerprint",
+    "software_version",
+    "start_run",
+    "vocabulary_version",
+    "write_cdm_source",
+]
+
+CDM_V54_CONCEPT_ID = 756265
+"""The OMOP concept for "OMOP CDM Version 5.4" (CDM_SOURCE.cdm_version_concept_id)."""
+
+
+def software_version() -> str:
+    return version("mds-adapter")
+
+
+def mapping_fingerprint(maps: Mapping[str, str], key_fingerprint: str) -> str:
+    """What decides how a record maps, besides the record: software, map versions, key.
+
+    Stored with each record; when it changes, an unchanged record is mapped again instead of
+    taking the fast path, so the CDM never mixes two mappings or two pseudonym keys.
+    """
+    basis = {"software": software_version(), "maps": dict(maps), "key": key_fingerprint}
+    return hashlib.sha256(orjson.dumps(basis, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def _runs(conn: Connection) -> str:
+    return qualified_name("runs", "adapter", dialect_of(conn))
+
+
+def start_run(conn: Connection, command: str, details: Mapping[str, Any]) -> int:
+    """Insert the run row (status running) and return its id; commit it at once."""
+    now = datetime.now(UTC).isoformat()
+    row = conn.execute(
+        sa.text(
+            f"INSERT INTO {_runs(conn)} "
+            "(command, started_at, finished_at, software_version, details) "
+            "VALUES (:command, :now, :now, :version, :details) RETURNING run_id"
+        ),
+        {
+            "command": command,
+            "now": now,
+            "version": software_version(),
+            "details": json.dumps({**details, "status": "running"}, sort_keys=True),
+        },
+    )
+    return int(row.scalar_one())
+
+
+def finish_run(conn: Connection, run_id: int, details: Mapping[str, Any]) -> None:
+    conn.execute(
+        sa.text(
+            f"UPDATE {_runs(conn)} SET finished_at = :now, details = :details "
+            "WHERE run_id = :run_id"
+        ),
+        {
+            "run_id": run_id,
+            "now": datetime.now(UTC).isoformat(),
+            "details": json.dumps({**details, "status": "finished"}, sort_keys=True),
+        },
+    )
+
+
+def vocabulary_version(conn: Connection) -> str:
+    """Athena's release string (the `None` vocabulary row), or "unknown" without one."""
+    name = qualified_name("vocabulary", "vocab", dialect_of(conn))
+    found = conn.execute(
+        sa.text(f"SELECT vocabulary_version FROM {name} WHERE vocabulary_id = 'None'")
+    ).scalar()
+    return "unknown" if found is None else str(found)[:20]
+
+
+def write_cdm_source(conn: Connection, run_id: int, maps: str, counts: Mapping[str, int]) -> None:
+    """Replace the single CDM_SOURCE row with what produced the CDM now.
+
+    Holds no institution name or record id: the CDM stays free of clear identifiers, and the
+    holder is the registry, not one contributing site.
+    """
+    dialect = dialect_of(conn)
+    name = qualified_name("cdm_source", "cdm", dialect)
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+    today = date.today()
+    values: dict[str, Any] = {
+        "name": "Sarcoma Minimal Data Set registry",
+        "abbreviation": "MDS",
+        "holder": "MDS registry (mds-adapter)",
+        "description": f"MDS records converted by mds-adapter; last load run {run_id}: {summary}",
+        "etl": f"mds-adapter {software_version()}; maps {maps}",
+        "release": today if dialect == "postgresql" else today.isoformat(),
+        "cdm_version": "v5.4",
+        "concept": CDM_V54_CONCEPT_ID,
+        "vocabulary": vocabulary_version(conn),
+    }
+    conn.execute(sa.text(f"DELETE FROM {name}"))
+    conn.execute(
+        sa.text(
+            f"INSERT INTO {name} (cdm_source_name, cdm_source_abbreviation, cdm_holder, "
+            "source_description, cdm_etl_reference, source_release_date, cdm_release_date, "
+            "cdm_version, cdm_version_concept_id, vocabulary_version) VALUES (:name, "
+            ":abbreviation, :holder, :description, :etl, :release, :release, :cdm_version, "
+            ":concept, :vocabulary)"
+        ),
+        values,
+    )
