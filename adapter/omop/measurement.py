@@ -1,0 +1,102 @@
+"""MEASUREMENT: Cancer Modifier rows linked to the tumour (or the surgery), and numbers.
+
+- linked to the condition (1147127): anatomic_region (Cancer Modifier site), histologic_grade
+  (Grade-1/2/3/L/H), tumour_depth, metastasis_at_diagnosis, one row per metastasis site,
+  AJCC T/N/M and stage group (8th clinical concepts), tumour_size_cm (36768664, unit 8582 cm)
+- linked to the surgery (1147082), else the condition: surgical_margin_r (R0/R1/R2),
+  percent_necrosis_post_neoadjuvant (local 2000300042, unit 8554 %)
+- linked to the radiotherapy: radiotherapy_total_dose_gy (local 2000300041, unit_source_value
+  Gy: no UCUM Gy concept in the subset), radiotherapy_fractions (4037631)
+
+For the modifiers the concept *is* the value (OHDSI Oncology convention, as IDEA4RC's SQL reads
+it) and measurement_source_value keeps the MDS code; a code with no concept (GX, T1a, RX, …)
+is written to OBSERVATION under the element's question instead of a concept-0 measurement.
+The reverse table (concept → element, code) is derived from the maps; metastasis sites are read
+back as a set, in dictionary order (a multi-select has no order).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from adapter.mds.dictionary import element
+from adapter.omop.mapping import MODIFIERS, PERSON, Reader, Writer
+from adapter.omop.rows import Ref
+
+__all__ = ["NUMBERS", "from_omop", "to_omop"]
+
+NUMBERS = (
+    # element, unit key (conventions.csv) or None, unit source value, linked treatment
+    ("tumour_size_cm", "unit.cm", "cm", None),
+    ("percent_necrosis_post_neoadjuvant", "unit.percent", "%", "surgery"),
+    ("radiotherapy_total_dose_gy", None, "Gy", "radiotherapy"),
+    ("radiotherapy_fractions", None, None, "radiotherapy"),
+)
+_LIST = "metastasis_sites_at_diagnosis"
+_SITE_ORDER = {code: i for i, code in enumerate(element(_LIST).codes)}
+_INTEGERS = frozenset({"radiotherapy_fractions"})
+
+
+def _row(w: Writer, key: str, concept: int, date: dt.date | None, event: Ref,
+         **values: Any) -> None:  # fmt: skip
+    w.add("measurement", {
+        "measurement_id": Ref("measurement", key),
+        "person_id": PERSON,
+        "measurement_concept_id": concept,
+        "measurement_date": date,
+        "measurement_type_concept_id": w.c.type,
+        "measurement_event_id": event,
+        "meas_event_field_concept_id": w.c.ids[f"field.{event.table}"],
+        **values,
+    })  # fmt: skip
+
+
+def to_omop(w: Writer) -> None:
+    r, c = w.record, w.c
+    for name in MODIFIERS:
+        value = getattr(r, name)
+        if value is None:
+            continue
+        event, date = w.event("surgery") if name == "surgical_margin_r" else w.event("")
+        for code in value if name == _LIST else (value,):
+            key = f"{name}/{code}" if name == _LIST else name
+            concept = c.value.get((name, code))
+            if concept is None:
+                w.observe(name, date, code=code, key=key, event=event)
+            else:
+                _row(w, key, concept, date, event, measurement_source_value=code)
+    for name, unit, unit_source, treatment in NUMBERS:
+        number = getattr(r, name)
+        if number is None:
+            continue
+        event, date = w.event(treatment or "")
+        _row(w, name, c.ids[f"measurement.{name}"], date, event, value_as_number=number,
+             unit_concept_id=c.ids[unit] if unit else None, unit_source_value=unit_source,
+             measurement_source_value=name)  # fmt: skip
+
+
+def from_omop(v: Reader) -> None:
+    f, c = v.fields, v.c
+    numbers = {c.ids[f"measurement.{name}"]: name for name, *_ in NUMBERS}
+    sites: list[str] = []
+    for m in v.table("measurement"):
+        concept = m.get("measurement_concept_id")
+        name = numbers.get(concept)  # type: ignore[arg-type]
+        if name is not None:
+            number = m.get("value_as_number")
+            if number is not None:
+                f[name] = round(float(number)) if name in _INTEGERS else float(number)
+            continue
+        candidates = c.modifier_of.get(concept, ())  # type: ignore[arg-type]
+        source = m.get("measurement_source_value")
+        chosen = [p for p in candidates if source is None or p[1] == source]
+        if len({p[0] for p in chosen}) != 1 or (source is None and len(chosen) != 1):
+            continue
+        name, code = chosen[0]
+        if name == _LIST:
+            sites.append(code)
+        else:
+            f[name] = code
+    if sites:
+        f[_LIST] = sorted(set(sites) | set(f.get(_LIST) or ()), key=_SITE_ORDER.__getitem__)
