@@ -1,6 +1,7 @@
-"""Measure synth and check, each beside the same-run physical limit of its I/O.
+"""Measure synth and check (and FHIR), each beside the same-run physical limit of its I/O.
 
     python -m bench synth-check [--n 100000]
+    python -m bench fhir [--n 100000]         (by hand: bench/fhir.py)
 
 Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
 the same process does on the same data with the work removed: orjson writing the same records
@@ -31,6 +32,10 @@ def _rss_mib() -> float:
 
 def stage(name: str, n: int, path: Path) -> dict[str, float]:
     """Run one stage in this process and return its figures."""
+    if name.startswith("fhir-"):
+        from bench.fhir import fhir_stage
+
+        return fhir_stage(name, n, path, _rss_mib)
     from adapter.errors import Finding
     from adapter.mds.rules import check_record
     from adapter.mds.synth import generate
@@ -101,16 +106,39 @@ def synth_check(n: int) -> None:
               f"{size / r['limit_seconds']:>13,.0f}  {limit:<36}{r['rss']:>13.0f}")  # fmt: skip
 
 
+def fhir(n: int) -> None:
+    from bench.fhir import fhir_rows
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = fhir_rows(n, Path(tmp), _child)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, one process per stage")  # fmt: skip
+    head = (
+        f"{'stage':<24}{'records':>9}{'resources':>11}{'s':>8}{'resources/s':>13}"
+        f"{'limit res/s':>13}  {'limit':<36}{'peak RSS MiB':>13}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, size, r, limit in rows:
+        count = r["resources"]
+        print(f"{name:<24}{size:>9}{count:>11,.0f}{r['seconds']:>8.2f}"
+              f"{count / r['seconds']:>13,.0f}{count / r['limit_seconds']:>13,.0f}  "
+              f"{limit:<36}{r['rss']:>13.0f}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "_stage":
         sys.stdout.write(orjson.dumps(stage(args[1], int(args[2]), Path(args[3]))).decode())
         return
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["synth-check"])
+    parser.add_argument("what", choices=["synth-check", "fhir"])
     parser.add_argument("--n", type=int, default=100_000)
     ns = parser.parse_args(args)
-    synth_check(ns.n)
+    if ns.what == "fhir":
+        fhir(ns.n)
+    else:
+        synth_check(ns.n)
 
 
 if __name__ == "__main__":

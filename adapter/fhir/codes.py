@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapter.errors import Finding, Level
+from adapter.fhir.profiles import load_profiles
 from adapter.mds.types import canonical_number
 from adapter.terminology import Terminology, mds_system
 
@@ -36,6 +37,7 @@ __all__ = [
     "Draft",
     "Resource",
     "absent",
+    "absent_reason",
     "cc_codes",
     "extension",
     "extensions",
@@ -75,6 +77,17 @@ def extensions(resource: Mapping[str, Any], url: str) -> list[Resource]:
 def absent(reason: str = "unknown") -> Resource:
     """An element the profile wants but the record lacks: data-absent-reason, never a guess."""
     return {"extension": [{"url": DAR, "valueCode": reason}]}
+
+
+def absent_reason(code: str) -> str:
+    """The data-absent-reason of an MDS code the IG has no code for (`*unknown*`, `not_applicable`).
+
+    An MDS `unknown` was asked and not known (`asked-unknown`); this keeps it apart from an
+    element the record lacks (`unknown`, ADR 0003 refinement 5).
+    """
+    if "unknown" in code:
+        return "asked-unknown"
+    return "not-applicable" if code == "not_applicable" else "unsupported"
 
 
 def number(value: float | int) -> float | int:
@@ -121,6 +134,7 @@ class Codec:
         self.terminology = terminology
         self._out: dict[tuple[str, str], Resource] = {}
         self._back: dict[tuple[str, str, str], str | None] = {}
+        self._bound: dict[tuple[str, str, str], bool] = {}
 
     def concept(self, element: str, code: str) -> Resource:
         """The CodeableConcept of an MDS code: local coding, then each written map target."""
@@ -131,6 +145,23 @@ class Codec:
             for t in self.terminology.translate(mds_system(element), code):
                 coding.append({"system": t.system, "code": t.code, "display": t.display})
             found = self._out[key] = {"coding": coding}
+        return found
+
+    def in_value_set(self, element: str, code: str, value_set: str) -> bool:
+        """Does the concept of an MDS code carry a coding of `value_set` (profiles/)?
+
+        Where the IG binds an element *required* and its value set has no code for an MDS value
+        (grade GX, biopsy `unknown`), the value must go elsewhere: the profile would be broken
+        otherwise. Asked of the value set itself, so a code added to the IG needs no code change.
+        """
+        key = (element, code, value_set)
+        found = self._bound.get(key)
+        if found is None:
+            expansion = load_profiles().expansion(value_set)
+            found = expansion is not None and any(
+                expansion.has(c["system"], c["code"]) for c in self.concept(element, code)["coding"]
+            )
+            self._bound[key] = found
         return found
 
     def code(self, element: str, cc: Mapping[str, Any] | None) -> str | None:

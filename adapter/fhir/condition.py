@@ -12,9 +12,15 @@
 | presentation_status, tissue_of_origin | Condition.extension (of ours, one each) |
 | enneking_stage | Condition.extension(enneking-stage) (stage.summary is bound to grades) |
 | histologic_grade, grading_system | Condition.stage.summary / .type |
+| histologic_grade (GX, n/a) | not in the IG's set: Condition.extension(histologic-grade) |
 | diagnostic_confirmation | Condition.evidence.code |
 | biopsy_type | Observation-diagnosis.method |
+| biopsy_type (unknown) | not in the IG's set: Observation.extension(biopsy-type) |
 | tumour_size_cm | observation-testResult (OMOP 36768664) valueQuantity in cm |
+
+A code outside the IG's *required* value set (grade GX_unknown / not_applicable, biopsy
+`unknown`) would break the profile: the IG element then carries data-absent-reason and an
+extension of ours the MDS code (ADR 0003, refinement 10).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from adapter.fhir.codes import (
     Draft,
     Resource,
     absent,
+    absent_reason,
     extension,
     extensions,
     iso,
@@ -39,6 +46,7 @@ from adapter.fhir.ids import Build
 from adapter.terminology.maps import MDS_CODESYSTEM_BASE
 
 __all__ = [
+    "BIOPSY_TYPE",
     "EXTENSIONS",
     "FIXED",
     "PROFILES",
@@ -65,7 +73,12 @@ EXTENSIONS = {
     "presentation_status": OURS + "presentation-status",
     "tissue_of_origin": OURS + "tissue-of-origin",
     "enneking_stage": OURS + "enneking-stage",
+    "histologic_grade": OURS + "histologic-grade",  # only a grade the IG cannot code
 }
+BIOPSY_TYPE = OURS + "biopsy-type"  # only a biopsy type the IG cannot code
+# Required bindings of the IG (Condition.stage.summary, Observation-diagnosis.method).
+_GRADES = "http://hl7.eu/fhir/ig/idea4rc/ValueSet/cancer-stageGrading-athena-vs"
+_BIOPSIES = "http://hl7.eu/fhir/ig/idea4rc/ValueSet/type-of-biopsy-eu-i4rc"
 _CONDITION = MDS_CODESYSTEM_BASE + "icdo3-condition"
 _KEYS = frozenset({"code", "bodySite", "onsetDateTime", "stage", "evidence"})
 _OBS_KEYS = frozenset({"status", "code", "focus", "effectiveDateTime", "method", "valueQuantity"})
@@ -81,8 +94,15 @@ def to_fhir(b: Build) -> list[tuple[str, Resource]]:
         o["focus"] = [b.ids.ref("primary-cancer")]
         if r.diagnosis_date is not None:
             o["effectiveDateTime"] = iso(r.diagnosis_date)
-        o["valueCodeableConcept"] = out[0][1].get("code") or absent()
-        o["method"] = b.codec.concept("biopsy_type", r.biopsy_type)
+        else:
+            o["_effectiveDateTime"] = absent()
+        o["valueCodeableConcept"] = out[0][1]["code"]
+        if b.codec.in_value_set("biopsy_type", r.biopsy_type, _BIOPSIES):
+            o["method"] = b.codec.concept("biopsy_type", r.biopsy_type)
+        else:
+            o["method"] = absent(absent_reason(r.biopsy_type))
+            concept = b.codec.concept("biopsy_type", r.biopsy_type)
+            o["extension"] = [extension(BIOPSY_TYPE, valueCodeableConcept=concept)]
         out.append(("diagnosis", o))
     if r.tumour_size_cm is not None:
         o = b.new("Observation", "tumour-size", PROFILES["tumour-size"])
@@ -106,9 +126,11 @@ def _condition(b: Build) -> Resource:
     if r.age_at_diagnosis is not None:
         age = {**quantity(r.age_at_diagnosis, "a")}
         ext.append(extension(EXTENSIONS["age_at_diagnosis"], valueAge=age))
-    for name in ("presentation_status", "tissue_of_origin", "enneking_stage"):
+    grade = r.histologic_grade
+    grade_bound = grade is None or codec.in_value_set("histologic_grade", grade, _GRADES)
+    for name in ("presentation_status", "tissue_of_origin", "enneking_stage", "histologic_grade"):
         value = getattr(r, name)
-        if value is not None:
+        if value is not None and (name != "histologic_grade" or not grade_bound):
             ext.append(extension(EXTENSIONS[name], valueCodeableConcept=codec.concept(name, value)))
     if ext:
         c["extension"] = ext
@@ -120,21 +142,25 @@ def _condition(b: Build) -> Resource:
                 coding.append({"system": OMOP, "code": t.code, "display": t.display})
         coding.append({"system": ICDO3, "code": r.histology_icdo3})
         c["code"] = {"coding": coding}
+    else:
+        c["code"] = absent()  # Condition-primaryCancer: code 1..1
     site = _body_site(b)
     if site:
         c["bodySite"] = [site]
     if r.diagnosis_date is not None:
         c["onsetDateTime"] = iso(r.diagnosis_date)
     stage = []
-    if r.histologic_grade is not None or r.grading_system is not None:
-        grade: Resource = {}
-        if r.histologic_grade is not None:
-            grade["summary"] = codec.concept("histologic_grade", r.histologic_grade)
+    if grade is not None or r.grading_system is not None:
+        staged: Resource = {}
+        if grade is None:
+            staged["summary"] = absent()
+        elif grade_bound:
+            staged["summary"] = codec.concept("histologic_grade", grade)
         else:
-            grade["summary"] = absent()
+            staged["summary"] = absent(absent_reason(grade))
         if r.grading_system is not None:
-            grade["type"] = codec.concept("grading_system", r.grading_system)
-        stage.append(grade)
+            staged["type"] = codec.concept("grading_system", r.grading_system)
+        stage.append(staged)
     if stage:
         c["stage"] = stage
     evidence = []
@@ -177,7 +203,7 @@ def from_fhir(c: Resource, d: Draft) -> None:
         age = e.get("valueAge", {})
         if age.get("code") == "a" and isinstance(age.get("value"), int | float):
             d.put("age_at_diagnosis", int(age["value"]), c, "Condition.extension(age)")
-    for name in ("presentation_status", "tissue_of_origin", "enneking_stage"):
+    for name in ("presentation_status", "tissue_of_origin", "enneking_stage", "histologic_grade"):
         for e in extensions(c, EXTENSIONS[name]):
             d.code(name, e.get("valueCodeableConcept"), c, f"Condition.extension({name})")
     _read_code(c, d)
@@ -207,7 +233,7 @@ def _read_code(c: Resource, d: Draft) -> None:
                 d.put("histology_icdo3", histology, c, "Condition.code")
                 d.put("primary_site_icdo3", site, c, "Condition.code")
                 return
-    if "code" in c:
+    if coding or c.get("code", {}).get("text"):
         d.report(
             "fhir.unknown-code", c, "Condition.code",
             "Condition.code: no ICD-O-3 morphology or known condition concept",
@@ -238,9 +264,11 @@ def _read_site(site: Resource, c: Resource, d: Draft) -> None:
 
 
 def diagnosis_from_fhir(o: Resource, d: Draft) -> None:
+    for e in extensions(o, BIOPSY_TYPE):
+        d.code("biopsy_type", e.get("valueCodeableConcept"), o, "Observation.extension(biopsy)")
     d.code("biopsy_type", o.get("method"), o, "Observation.method")
     d.date("diagnosis_date", o.get("effectiveDateTime"), o, "Observation.effectiveDateTime")
-    d.leftover(o, _OBS_KEYS | {"valueCodeableConcept", "performer"})
+    d.leftover(o, _OBS_KEYS | {"valueCodeableConcept", "performer"}, frozenset({BIOPSY_TYPE}))
 
 
 def size_from_fhir(o: Resource, d: Draft) -> None:

@@ -6,6 +6,7 @@
 | institution | Organization.name, referenced by Patient.managingOrganization |
 | institution_country | Organization.address.country (ISO 3166-1 alpha-2) |
 | sex | Patient.gender (administrative-gender, from sex.csv) |
+| sex | absent → Patient._gender data-absent-reason (gender is 1..1 in patient-eu-i4rc) |
 | birth_date | Patient.birthDate (partial as written); absent → data-absent-reason |
 | vital_status, date_of_death | Patient.deceasedDateTime (dead with date), deceasedBoolean |
 
@@ -64,6 +65,8 @@ def to_fhir(b: Build, has_organization: bool) -> Resource:
     if r.sex is not None:
         found = b.codec.terminology.translate(_sex_system(), r.sex, GENDER)
         p["gender"] = found[0].code
+    else:
+        p["_gender"] = absent()  # patient-eu-i4rc: gender 1..1
     if r.birth_date is not None:
         p["birthDate"] = r.birth_date
     else:
@@ -85,10 +88,13 @@ def episode_to_fhir(b: Build, has_organization: bool) -> Resource:
     e = b.new("EpisodeOfCare", "episode", PROFILES["EpisodeOfCare"])
     e["status"] = "active"
     e["diagnosis"] = [{"condition": b.ids.ref("primary-cancer")}]
-    if has_organization:
-        e["managingOrganization"] = b.ids.ref("organization")
-        if r.institution is not None:
-            e["managingOrganization"] = {**e["managingOrganization"], "display": r.institution}
+    # episodeOfCare-eu-i4rc: managingOrganization 1..1 and its display (hospital name) 1..1
+    org: dict[str, Any] = b.ids.ref("organization") if has_organization else {}
+    if r.institution is not None:
+        org = {**org, "display": r.institution}
+    else:
+        org = {**org, "_display": absent()}
+    e["managingOrganization"] = org
     e["period"] = {"start": iso(r.diagnosis_date)} if r.diagnosis_date else {"_start": absent()}
     return e
 

@@ -12,6 +12,9 @@ any order, a searchset page that lacks its Patient) is buffered until the input 
 later line may still hold a patient's resources: memory is then proportional to those
 resources (roughly 1-2 kB each as dicts).
 
+Each chunk is first checked against profiles/ (adapter/fhir/intake.py: `profiles="warn"`
+reports profile errors and maps anyway, `"reject"` leaves the chunk out, `"off"` skips the check).
+
 Nothing is dropped in silence: a resource that cannot be placed (`fhir.unplaced-resource`), of
 a kind no MDS element lives in (`fhir.unsupported-resource`), an element without an MDS home
 (`fhir.unsupported-element`), a code no map knows (`fhir.unknown-code`) or two resources
@@ -40,12 +43,13 @@ from adapter.fhir.bundle import codec_for
 from adapter.fhir.codes import SNOMED, Codec, Draft, Resource, reference_key
 from adapter.fhir.condition import FIXED as CONDITION_CODES
 from adapter.fhir.ids import SID
+from adapter.fhir.intake import ProfilePolicy, screen
 from adapter.fhir.surgery import FIXED as SURGERY_CODES
 from adapter.mds.record import MdsRecord
 from adapter.sources.problems import invalid_record
 from adapter.terminology import Terminology
 
-__all__ = ["BUNDLE_TYPES", "read_fhir"]
+__all__ = ["BUNDLE_TYPES", "read_fhir", "read_labelled"]
 
 BUNDLE_TYPES = frozenset({"transaction", "batch", "collection", "searchset", "document"})
 Reader = Callable[[Resource, Draft], None]
@@ -88,14 +92,32 @@ class _Item:
 
 
 def read_fhir(
-    chunks: Iterable[dict[str, Any]], terminology: Terminology | None = None
+    chunks: Iterable[dict[str, Any]],
+    terminology: Terminology | None = None,
+    *,
+    profiles: ProfilePolicy = "warn",
 ) -> Iterator[MdsRecord | Finding]:
     """Records and findings from Bundles and single resources, in any order (see module doc)."""
+    labelled = ((f"chunk {n}", c) for n, c in enumerate(chunks, start=1))
+    return read_labelled(labelled, terminology, profiles=profiles)
+
+
+def read_labelled(
+    chunks: Iterable[tuple[str, Any]],
+    terminology: Terminology | None = None,
+    *,
+    profiles: ProfilePolicy = "warn",
+) -> Iterator[MdsRecord | Finding]:
+    """`read_fhir` of chunks each named for findings (`line 12` in NDJSON, `chunk 3` else)."""
     codec = codec_for(terminology or Terminology.load())
     pending: list[_Item] = []
-    for number, chunk in enumerate(chunks, start=1):
+    for label, chunk in chunks:
         if not isinstance(chunk, dict) or "resourceType" not in chunk:
-            yield _finding("fhir.not-a-resource", f"chunk {number}", "not a FHIR resource")
+            yield _finding("fhir.not-a-resource", label, "not a FHIR resource")
+            continue
+        found, keep = screen(label, chunk, profiles)
+        yield from found
+        if not keep:
             continue
         if chunk["resourceType"] != "Bundle":
             pending.append(_Item(chunk, None))

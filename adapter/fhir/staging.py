@@ -5,7 +5,7 @@
 | ajcc_t_category, ajcc_n_category, ajcc_m_category | mCODE TNM category Observations: value |
 | ajcc_stage_group | sarcoma-cancer-stage-group Observation: value; hasMember → T, N, M, extent |
 | metastasis_at_diagnosis | sarcoma-extent-category Observation (OMOP 432537) |
-| metastasis_sites_at_diagnosis | Condition-secondaryCancer per site: bodySite (order: identifier) |
+| metastasis_sites_at_diagnosis | Condition-secondaryCancer per site: bodySite (+ IG structure) |
 
 The MDS T/N/M and stage carry no clinical/pathological prefix; they are written as clinical
 (conflict C4) and the pathological LOINC codes are read as the same elements.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapter.fhir.codes import IG, LOINC, OMOP, Draft, Resource, extension
+from adapter.fhir.codes import IG, LOINC, OMOP, Draft, Resource, cc_codes, extension
 from adapter.fhir.ids import Build
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "OBSERVATIONS",
     "PROFILES",
     "RELATED",
+    "SITE_STRUCTURES",
     "metastasis_from_fhir",
     "to_fhir",
 ]
@@ -57,6 +58,27 @@ PROFILES = {
     "metastasis": IG + "Condition-secondaryCancer-eu-i4rc",
 }
 RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
+# Condition-secondaryCancer.bodySite is bound (extensible) to site-of-metastasis-i4rc: body
+# structures, not the "metastasis to X" modifiers of the map. This FHIR-only table adds the IG's
+# structure beside them; `other` has none (the IG's "all abdominal viscera" is narrower).
+SITE_STRUCTURES: dict[str, tuple[str, str]] = {
+    "lung": ("4213162", "Lung structure"),
+    "bone": ("4000496", "Bone part"),
+    "lymph_node_regional": ("4241958", "Structure of lymph node"),
+    "lymph_node_distant": ("4241958", "Structure of lymph node"),
+    "soft_tissue": ("4338971", "Soft tissue"),
+    "liver": ("4009105", "Liver structure"),
+    "pleura": ("4150673", "Pleural structure"),
+    "peritoneum": ("4035784", "Structure of serous membrane of peritoneum"),
+    "brain": ("4133034", "Brain structure"),
+    "unknown": ("4129922", "unknown"),
+}
+# Read back only where one MDS site has the structure (lymph node is regional or distant).
+_STRUCTURE_SITES = {
+    code: site
+    for site, (code, _) in SITE_STRUCTURES.items()
+    if sum(c == code for c, _ in SITE_STRUCTURES.values()) == 1
+}
 _ELEMENTS = {
     "tnm-t": "ajcc_t_category",
     "tnm-n": "ajcc_n_category",
@@ -91,7 +113,12 @@ def to_fhir(b: Build) -> list[tuple[str, Resource]]:
         c = b.new("Condition", role, PROFILES["metastasis"])
         c["extension"] = [extension(RELATED, valueReference=b.ids.ref("primary-cancer"))]
         c["code"] = _code("metastasis")
-        c["bodySite"] = [b.codec.concept("metastasis_sites_at_diagnosis", site)]
+        concept = b.codec.concept("metastasis_sites_at_diagnosis", site)
+        if site in SITE_STRUCTURES:
+            code, display = SITE_STRUCTURES[site]
+            structure = {"system": OMOP, "code": code, "display": display}
+            concept = {"coding": [*concept["coding"], structure]}
+        c["bodySite"] = [concept]
         out.append((role, c))
     return out
 
@@ -113,6 +140,9 @@ def metastasis_from_fhir(c: Resource, d: Draft, order: tuple[int, str]) -> None:
     """Each bodySite of a secondary cancer is one site; `order` sorts them back into the list."""
     for n, site in enumerate(c.get("bodySite", ())):
         code = d.codec.code("metastasis_sites_at_diagnosis", site)
+        if code is None:
+            found = (_STRUCTURE_SITES.get(c) for s, c in cc_codes(site) if s == OMOP)
+            code = next((x for x in found if x is not None), None)
         if code is None:
             d.code("metastasis_sites_at_diagnosis", site, c, "Condition.bodySite")
             continue

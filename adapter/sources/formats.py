@@ -8,7 +8,10 @@ text get the same encoding handling everywhere: UTF-8, a byte-order mark tolerat
 `guess_format` picks the format from the extension and, for .csv and .json input, from the
 first bytes: a CSV header of MDS element names is the plain table, one with REDCap's variables
 or labels a REDCap export; a JSON array is REDCap's flat JSON, JSON objects line by line are
-MDS JSON Lines.
+MDS JSON Lines — unless the first object has a `resourceType`: then it is FHIR (NDJSON, one
+Bundle or resource a line, for .jsonl/.ndjson; one Bundle for .json). An output file's format
+comes from its extension alone, so FHIR output is asked for (`--to fhir`, formats `fhir-ndjson`
+and `fhir-json`, adapter/fhir/files.py); `.ndjson` without it stays MDS JSON Lines.
 """
 
 from __future__ import annotations
@@ -35,10 +38,13 @@ from adapter.sources.redcap import (
 )
 from adapter.sources.redcap_dictionary import RedcapField
 
-__all__ = ["FORMATS", "FormatName", "guess_format", "read", "write"]
+__all__ = ["FHIR_FORMATS", "FORMATS", "FormatName", "guess_format", "read", "write"]
 
-FormatName = Literal["jsonl", "csv", "redcap-raw", "redcap-labels", "redcap-json", "xlsx"]
+FormatName = Literal[
+    "jsonl", "csv", "redcap-raw", "redcap-labels", "redcap-json", "xlsx", "fhir-ndjson", "fhir-json"
+]
 FORMATS: tuple[FormatName, ...] = get_args(FormatName)
+FHIR_FORMATS: tuple[FormatName, ...] = ("fhir-ndjson", "fhir-json")
 
 _BY_EXTENSION: dict[str, FormatName] = {
     "jsonl": "jsonl", "ndjson": "jsonl", "json": "redcap-json", "csv": "csv", "tsv": "csv",
@@ -73,18 +79,47 @@ def guess_format(path: str | PurePath, head: bytes | None = None) -> FormatName 
     fmt = _BY_EXTENSION.get(extension)
     if head is None or fmt is None:
         return fmt
-    if extension == "json":
-        return "redcap-json" if head.lstrip().startswith(b"[") else "jsonl"
+    if fmt == "jsonl" or extension == "json":
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if start.startswith(b"["):
+            return "redcap-json"
+        if _is_fhir(start, whole_head=extension == "json"):
+            return "fhir-json" if extension == "json" else "fhir-ndjson"
+        return "jsonl"
     if fmt == "csv" and extension == "csv":
         return _csv_kind(head)
     return fmt
 
 
+def _is_fhir(start: bytes, *, whole_head: bool) -> bool:
+    """A FHIR resource names its `resourceType`; an MDS record never has that key.
+
+    In JSON Lines the first line is the first object; a .json Bundle is usually pretty-printed,
+    so there the whole head is looked at.
+    """
+    first = start if whole_head else start.split(b"\n", 1)[0]
+    return start.startswith(b"{") and b'"resourceType"' in first
+
+
 def read(
-    fmt: FormatName, stream: IO[bytes], *, redcap_fields: Fields = None
+    fmt: FormatName,
+    stream: IO[bytes],
+    *,
+    redcap_fields: Fields = None,
+    profiles: Literal["warn", "reject", "off"] = "warn",
 ) -> Iterator[MdsRecord | Finding]:
-    """Records and findings from a binary stream in the given format."""
-    if fmt == "jsonl":
+    """Records and findings from a binary stream in the given format.
+
+    `profiles` is for FHIR input: how profile errors are handled (adapter/fhir/intake.py).
+    """
+    if fmt in FHIR_FORMATS:
+        from adapter.fhir.files import read_bundle_file, read_ndjson_file  # FHIR only if asked
+
+        if fmt == "fhir-ndjson":
+            yield from read_ndjson_file(stream, profiles)
+        else:
+            yield from read_bundle_file(stream, profiles)
+    elif fmt == "jsonl":
         yield from read_jsonl(stream)
     elif fmt == "csv":
         with _text_in(stream) as text:
@@ -111,9 +146,23 @@ def _text_out(out: IO[bytes]) -> Iterator[IO[str]]:
 
 
 def write(
-    fmt: FormatName, records: Iterable[MdsRecord], out: IO[bytes], *, redcap_fields: Fields = None
+    fmt: FormatName,
+    records: Iterable[MdsRecord],
+    out: IO[bytes],
+    *,
+    redcap_fields: Fields = None,
+    bundle: Literal["transaction", "collection"] = "transaction",
 ) -> int:
-    """Write records to a binary stream in the given format; returns how many."""
+    """Write records to a binary stream in the given format; returns how many.
+
+    `bundle` is for FHIR output: transaction (conditional PUTs) or IDEA4RC collection.
+    """
+    if fmt in FHIR_FORMATS:
+        from adapter.fhir.files import write_bundle_file, write_ndjson_file
+
+        if fmt == "fhir-ndjson":
+            return write_ndjson_file(records, out, bundle)
+        return write_bundle_file(records, out, bundle)
     writers: dict[str, Callable[[], int]] = {
         "jsonl": lambda: write_jsonl(records, out),
         "redcap-json": lambda: write_redcap_json(records, out, redcap_fields),

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from adapter.errors import Finding
-from adapter.fhir import read_fhir, to_fhir
+from adapter.fhir import read_fhir, read_ndjson, to_fhir
 from adapter.mds.record import MdsRecord
 from adapter.mds.synth import generate
 from adapter.terminology import Terminology
@@ -22,10 +22,8 @@ if not EXAMPLES.exists():  # the checkout beside this one, as in the other tests
 # (code, type/id, element) → how many: the whole report for the 40 IDEA4RC examples (H&N).
 IDEA4RC_REPORT = {
     ("fhir.conflict", "Observation/observation-id-15", "Observation.valueDateTime"): 1,
-    ("fhir.unknown-code", "Condition/GOFSH-GENERATED-id-36", "Condition.bodySite"): 3,
     ("fhir.unknown-code", "Condition/condition-id-10", "Condition.bodySite"): 14,
     ("fhir.unknown-code", "Condition/condition-id-10", "Condition.code"): 1,
-    ("fhir.unknown-code", "Condition/condition-id-7", "Condition.bodySite"): 2,
     ("fhir.unknown-code", "Observation/observation-id-0", "Observation.valueCodeableConcept"): 1,
     ("fhir.unknown-code", "Observation/observation-id-1", "Observation.valueCodeableConcept"): 1,
     ("fhir.unknown-code", "Observation/observation-id-2", "Observation.valueCodeableConcept"): 1,
@@ -151,7 +149,7 @@ def examples() -> list[dict[str, Any]]:
 
 
 def test_idea4rc_examples_are_read_and_the_rest_reported() -> None:
-    items = list(read_fhir(examples()))
+    items = list(read_fhir(examples(), profiles="off"))  # the mapping's own report
     records = [i for i in items if isinstance(i, MdsRecord)]
     report = Counter((f.code, f.location, f.elements[0]) for f in items if isinstance(f, Finding))
     assert dict(report) == IDEA4RC_REPORT
@@ -162,6 +160,7 @@ def test_idea4rc_examples_are_read_and_the_rest_reported() -> None:
             surgery_date=dt.date(2023, 11, 12), surgical_margin_r="R2",
             radiotherapy_timing="adjuvant", systemic_therapy_given="unknown",
             biopsy_type="fine_needle", ajcc_m_category="M1", ajcc_stage_group="IV",
+            metastasis_sites_at_diagnosis=["soft_tissue", "bone", "pleura"],  # IG structures
             radiotherapy_start_date=dt.date(2022, 5, 14),
             radiotherapy_end_date=dt.date(2022, 11, 15),
             radiotherapy_total_dose_gy=10.699999809265137,
@@ -215,3 +214,74 @@ def test_idea4rc_margin_codes_are_read() -> None:
         "coding": [{"system": "http://fhir.ohdsi.org/CodeSystem/concepts", "code": "4121182"}]
     }
     assert list(read_fhir([bundle], t)) == [record.model_copy(update={"surgical_margin_r": "R0"})]
+
+
+IG_EXT = "http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/"
+# The IDEA4RC examples' profile errors, as read_fhir reports them before mapping.
+IDEA4RC_PROFILE_ERRORS = [
+    *(
+        ("chunk 10 (MedicationAdministration/GOFSH-GENERATED-id-30): "
+         f"MedicationAdministration.extension[{i}]", "Extension.url", IG_EXT + name)
+        for i, name in enumerate(
+            ["chemiotherapy-info", "number-of-cycles-administrations", "regimen-changed",
+             "reason-for-end-of-treatment", "treatment-response"], start=2)
+    ),
+    ("chunk 10 (MedicationAdministration/GOFSH-GENERATED-id-30): "
+     "MedicationAdministration.extension:categoryR5",
+     "MedicationAdministration.extension:categoryR5", None),
+    ("chunk 13 (Observation/observation-id-11): Observation.code.coding[0].code",
+     "Observation.code", "immunohistochemistryPerformed"),
+    ("chunk 30 (Observation/observation-id-34): Observation.code.coding[0].code",
+     "Observation.code", "44789520"),
+    ("chunk 37 (Observation/observation-id-9): Observation.code.coding[0].code",
+     "Observation.code", "geneMutationAnalysisPerformed"),
+    ("chunk 39 (Procedure/GOFSH-GENERATED-id-28): Procedure.extension[0].valueString",
+     "Extension.value[x]", None),
+]  # fmt: skip
+
+
+def profile_findings(items: list[Any]) -> list[tuple[str, str | None, str, Any]]:
+    return [
+        (f.level.value, f.location, f.elements[0], f.values[0] if f.values else None)
+        for f in items
+        if isinstance(f, Finding) and f.code == "fhir.profile"
+    ]
+
+
+def test_input_is_checked_against_the_profiles_and_mapped_with_warnings() -> None:
+    items = list(read_fhir(examples()))  # profiles="warn", the default
+    expected = [("warning", *e) for e in IDEA4RC_PROFILE_ERRORS]
+    assert profile_findings(items) == expected
+    off = list(read_fhir(examples(), profiles="off"))
+    assert [i for i in items if isinstance(i, MdsRecord)] == [
+        i for i in off if isinstance(i, MdsRecord)
+    ]
+
+
+def test_reject_leaves_out_every_resource_with_a_profile_error() -> None:
+    items = list(read_fhir(examples(), profiles="reject"))
+    assert profile_findings(items) == [("error", *e) for e in IDEA4RC_PROFILE_ERRORS]
+    (record,) = [i for i in items if isinstance(i, MdsRecord)]
+    # chunk 10 (chemotherapy) and 39 (radiotherapy) were not mapped
+    assert record.systemic_therapy_start_date is None
+    assert record.radiotherapy_start_date is None
+    assert record.surgical_margin_r == "R2"
+
+
+def test_a_bad_bundle_line_is_located_by_line_entry_and_element() -> None:
+    t = Terminology.load()
+    a, b = (r for r, _ in generate(2, 4))
+    bad = orjson.loads(orjson.dumps(to_fhir(b, t, "collection")))
+    i, patient = next(
+        (i, e["resource"]) for i, e in enumerate(bad["entry"])
+        if e["resource"]["resourceType"] == "Patient"
+    )  # fmt: skip
+    patient["gender"] = "mal"
+    lines = [orjson.dumps(to_fhir(a, t, "collection")), b"", orjson.dumps(bad)]
+    warned = list(read_ndjson(lines, t))
+    where = f"line 3 (Bundle/{bad['id']}): Bundle.entry[{i}].resource.gender"
+    findings = [(f.level.value, f.location, f.record_id) for f in warned if isinstance(f, Finding)]
+    assert findings[:1] == [("warning", where, b.record_id)]
+    rejected = list(read_ndjson(lines, t, profiles="reject"))
+    assert [x for x in rejected if isinstance(x, MdsRecord)] == [a]
+    assert {f.level.value for f in rejected if isinstance(f, Finding)} == {"error"}

@@ -18,7 +18,8 @@ def test_profiles_load_with_expected_counts() -> None:
     assert sum(u.startswith(IG) for u in urls) == 58  # 37 profiles + 21 extensions
     assert sum(u.startswith("http://hl7.org/fhir/StructureDefinition/") for u in urls) == 10
     assert sorted(u.removeprefix(LOCAL + "StructureDefinition/") for u in urls if LOCAL in u) == [
-        "age-at-diagnosis", "presentation-status", "surgical-margin-enneking", "tissue-of-origin",
+        "age-at-diagnosis", "biopsy-type", "date-of-death", "enneking-stage", "histologic-grade",
+        "presentation-status", "surgical-margin-enneking", "tissue-of-origin",
     ]  # fmt: skip
     assert sum(u.startswith(IG) for u in p.value_sets) == 121
     assert sum(u.startswith(IG) for u in p.code_systems) == 3
