@@ -235,6 +235,18 @@ class Draft:
             return
         self.put(element, code, resource, path)
 
+    def given(self, element: str, resource: Mapping[str, Any], table: Mapping[str, str]) -> None:
+        """Read a treatment's yes / no / unknown from its status (`status_of`'s reverse)."""
+        path = f"{resource.get('resourceType')}.status"
+        value = given_of(resource, table)
+        if value is None and "_status" not in resource:
+            self.report(
+                "fhir.unsupported-value", resource, path,
+                f"status {resource.get('status')!r} says neither yes, no nor unknown",
+                resource.get("status"),
+            )  # fmt: skip
+        self.put(element, value, resource, path)
+
     def date(self, element: str, text: Any, resource: Mapping[str, Any], path: str) -> None:
         """A full date from a FHIR date or dateTime; a partial one cannot fill a date element."""
         if not isinstance(text, str):

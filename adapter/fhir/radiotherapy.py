@@ -20,7 +20,6 @@ from adapter.fhir.codes import (
     absent,
     extension,
     extensions,
-    given_of,
     iso,
     scale,
     status_of,
@@ -84,13 +83,7 @@ def to_fhir(b: Build) -> list[tuple[str, Resource]]:
 
 
 def from_fhir(p: Resource, d: Draft) -> None:
-    given = given_of(p, STATUS)
-    if given is None and "_status" not in p:
-        d.report(
-            "fhir.unsupported-value", p, "Procedure.status",
-            f"status {p.get('status')!r} says neither yes, no nor unknown", p.get("status"),
-        )  # fmt: skip
-    d.put("radiotherapy_given", given, p, "Procedure.status")
+    d.given("radiotherapy_given", p, STATUS)
     for e in extensions(p, CATEGORY_R5):
         concept = e.get("valueCodeableConcept")
         d.code("radiotherapy_timing", concept, p, "Procedure.extension(category)")

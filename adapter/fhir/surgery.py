@@ -22,7 +22,6 @@ from adapter.fhir.codes import (
     absent,
     extension,
     extensions,
-    given_of,
     iso,
     quantity,
     status_of,
@@ -92,13 +91,7 @@ def to_fhir(b: Build) -> list[tuple[str, Resource]]:
 
 
 def from_fhir(p: Resource, d: Draft) -> None:
-    given = given_of(p, STATUS)
-    if given is None and "_status" not in p:
-        d.report(
-            "fhir.unsupported-value", p, "Procedure.status",
-            f"status {p.get('status')!r} says neither yes, no nor unknown", p.get("status"),
-        )  # fmt: skip
-    d.put("surgery_performed", given, p, "Procedure.status")
+    d.given("surgery_performed", p, STATUS)
     d.code("surgery_type", p.get("code"), p, "Procedure.code")
     d.date("surgery_date", p.get("performedDateTime"), p, "Procedure.performedDateTime")
     d.code("surgical_margin_r", p.get("outcome"), p, "Procedure.outcome")

@@ -20,7 +20,6 @@ from adapter.fhir.codes import (
     absent,
     extension,
     extensions,
-    given_of,
     iso,
     status_of,
 )
@@ -67,13 +66,7 @@ def to_fhir(b: Build) -> list[tuple[str, Resource]]:
 
 
 def from_fhir(m: Resource, d: Draft) -> None:
-    given = given_of(m, STATUS)
-    if given is None and "_status" not in m:
-        d.report(
-            "fhir.unsupported-value", m, "MedicationAdministration.status",
-            f"status {m.get('status')!r} says neither yes, no nor unknown", m.get("status"),
-        )  # fmt: skip
-    d.put("systemic_therapy_given", given, m, "MedicationAdministration.status")
+    d.given("systemic_therapy_given", m, STATUS)
     for e in extensions(m, CATEGORY_R5):
         concept = e.get("valueCodeableConcept")
         d.code("systemic_therapy_timing", concept, m, "MedicationAdministration.category")
