@@ -13,11 +13,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The main job on the embedded default: generate a sample, then check it against the MDS rules.
+# The main job on the embedded default: generate a sample, check it against the MDS rules, load
+# it into an OMOP CDM v5.4 SQLite database and read it back. The pseudonym key below is for this
+# synthetic demo only: real loads need MDS_ADAPTER_PSEUDONYM_KEY set (there is no default).
+DEMO_DB := sqlite:///$(OUT)/omop.sqlite
 run: $(STAMP)
 	mkdir -p $(OUT)
+	rm -f $(OUT)/omop.sqlite
 	$(BIN)/mds-adapter synth --n 1000 --seed 1 -o $(OUT)/sample.jsonl
 	$(BIN)/mds-adapter check $(OUT)/sample.jsonl
+	$(BIN)/mds-adapter db init --db $(DEMO_DB)
+	MDS_ADAPTER_PSEUDONYM_KEY=synthetic-demo-only-key $(BIN)/mds-adapter load $(OUT)/sample.jsonl --db $(DEMO_DB)
+	$(BIN)/mds-adapter export --db $(DEMO_DB) --to mds -o $(OUT)/exported.jsonl
+	cmp $(OUT)/sample.jsonl $(OUT)/exported.jsonl && echo "export equals the sample"
 
 test: lint
 	$(BIN)/mds-adapter terminology check
