@@ -6,23 +6,65 @@ settings, so a test can pass a URL without touching the environment.
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_DB_URL", "Settings", "settings"]
+__all__ = ["DEFAULT_DB_URL", "ApiKey", "Scope", "Settings", "settings"]
 
 DEFAULT_DB_URL = "sqlite:///omop.sqlite"
 
 
-class Settings(BaseSettings):
-    """`MDS_ADAPTER_DB_URL`: where the OMOP database is (SQLAlchemy URL).
+class Scope(StrEnum):
+    """What a bearer token may do over HTTP (docs/api.md has the route → scope table)."""
 
-    The default is a SQLite file in the working directory, so `mds-adapter db init` works with
-    nothing installed; PostgreSQL is `postgresql+psycopg://user@host:5432/dbname`.
+    BUNDLE_WRITE = "bundle.write"
+    EXPORT_READ = "export.read"
+    TERMINOLOGY_WRITE = "terminology.write"
+    ADMIN = "admin"
+
+
+class ApiKey(BaseModel):
+    """One configured token: the client it stands for (logged, audited) and its scopes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client: str = Field(min_length=1, max_length=100)
+    scopes: frozenset[Scope] = frozenset()
+
+
+class Settings(BaseSettings):
+    """Every `MDS_ADAPTER_*` setting of the CLI and the API.
+
+    - `db_url`: where the OMOP database is (SQLAlchemy URL). The default is a SQLite file in the
+      working directory, so `mds-adapter db init` works with nothing installed; PostgreSQL is
+      `postgresql+psycopg://user@host:5432/dbname`.
+    - `pseudonym_key`: the HMAC key of the CDM pseudonyms (adapter/stores/pseudonym.py);
+      the API needs it to accept bundles.
+    - `api_keys`: bearer tokens as JSON, `{"token": {"client": "oslo", "scopes": [...]}}`.
+      Tokens are secrets: the environment or a secret store, never the compose file.
+    - `api_open_terminology`: terminology reads ($translate, $lookup, $validate-code) need no
+      token when true (they hold no patient data); when false any valid token may call them.
+    - `max_body_bytes`: larger request bodies get 413 before being read whole.
+    - `host` / `port`: where `mds-adapter serve` listens unless its options say otherwise.
+    - `terminology_dir` / `profiles_dir`: the terminology/ and profiles/ folders when they are
+      not next to the package (a wheel install, the Docker image); the core reads the same
+      variables itself.
     """
 
     model_config = SettingsConfigDict(env_prefix="MDS_ADAPTER_", extra="ignore")
 
     db_url: str = DEFAULT_DB_URL
+    pseudonym_key: SecretStr | None = None
+    api_keys: dict[str, ApiKey] = Field(default_factory=dict, repr=False)
+    api_open_terminology: bool = True
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, gt=0, lt=65536)
+    terminology_dir: Path | None = None
+    profiles_dir: Path | None = None
 
 
 def settings() -> Settings:

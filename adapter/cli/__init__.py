@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import convert, db, forms, load, records, terminology
+from adapter.cli import convert, db, forms, load, records, serve, terminology
 
 __all__ = ["app", "main"]
 
@@ -24,6 +24,7 @@ app.add_typer(terminology.app, name="terminology")
 convert.register(app)
 forms.register(app)
 load.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,100 @@
+"""Bearer tokens with scopes: who is calling, and may they call this route?
+
+Tokens are configured keys (`MDS_ADAPTER_API_KEYS`, adapter/config.py), each naming a client and
+its scopes. A route declares the scope it needs with `Depends(require(Scope.X))`; the answer is
+401 with `WWW-Authenticate: Bearer` when the token is missing or unknown, 403 when the token
+lacks the scope, both as OperationOutcomes. Scopes do not imply each other: `admin` reads
+receipts and nothing else, so a monitoring token cannot write data.
+
+The client id (never the token) goes into `request.state.client` for the request log and the
+audit table. Tokens are compared in constant time against every configured key.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from adapter.api.outcomes import ApiError
+from adapter.config import ApiKey, Scope
+
+__all__ = [
+    "ANONYMOUS",
+    "BEARER",
+    "Client",
+    "authenticate",
+    "identify",
+    "require",
+    "require_terminology_read",
+]
+
+BEARER = HTTPBearer(auto_error=False, description="A configured API key (MDS_ADAPTER_API_KEYS)")
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """The caller: the configured client name and its scopes."""
+
+    id: str
+    scopes: frozenset[Scope]
+
+
+ANONYMOUS = Client("-", frozenset())
+
+
+def authenticate(token: str, keys: Mapping[str, ApiKey]) -> Client | None:
+    """The client a token stands for, or None; every key is compared, in constant time."""
+    found: ApiKey | None = None
+    given = token.encode("utf-8")
+    for key, value in keys.items():
+        if hmac.compare_digest(given, key.encode("utf-8")):
+            found = value
+    return None if found is None else Client(found.client, found.scopes)
+
+
+def _challenge(error: str) -> dict[str, str]:
+    return {"WWW-Authenticate": f'Bearer realm="mds-adapter", error="{error}"'}
+
+
+def identify(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Client:
+    """The client of a valid bearer token (401 otherwise), noted in request.state."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "a bearer token is required", headers=_challenge("invalid_request"))
+    client = authenticate(credentials.credentials, request.app.state.api.settings.api_keys)
+    if client is None:
+        raise ApiError(401, "the bearer token is not valid", headers=_challenge("invalid_token"))
+    request.state.client = client.id
+    return client
+
+
+def require(scope: Scope) -> Callable[..., Awaitable[Client]]:
+    """A dependency that lets only tokens holding `scope` through."""
+
+    async def check(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(BEARER),  # noqa: B008
+    ) -> Client:
+        client = identify(request, credentials)
+        if scope not in client.scopes:
+            raise ApiError(
+                403, f"this token lacks the scope {scope.value}",
+                headers=_challenge("insufficient_scope"),
+            )  # fmt: skip
+        return client
+
+    check.__name__ = f"require_{scope.name.lower()}"
+    return check
+
+
+async def require_terminology_read(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(BEARER),  # noqa: B008
+) -> Client:
+    """Terminology reads: open by default (no patient data), else any valid token."""
+    if request.app.state.api.settings.api_open_terminology and credentials is None:
+        return ANONYMOUS
+    return identify(request, credentials)

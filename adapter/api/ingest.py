@@ -1,0 +1,292 @@
+"""A posted Bundle → MDS records → the record store: the checks, then the write.
+
+`plan` does everything that needs no database: bundle shape, each entry's request, profile
+validation (adapter.fhir.validate), grouping entries into records (one Patient and what points
+at it; Organizations are shared), `read_fhir` per group, the MDS rules and `to_omop`. Every
+problem is an OperationOutcome issue naming `Bundle.entry[i]` and the finding's stable code
+(the rule), never the submitted value.
+
+`commit` writes through adapter.stores.load (records, crosswalk, CDM rows, quarantine):
+
+- transaction: any error → nothing is written and the caller answers 422 with every issue;
+  otherwise all records go in one chunk, which load_records commits as one transaction.
+- batch: good records are loaded; each rejected group is quarantined (raw entries + reasons),
+  so `mds-adapter` operators see it with the load rejects.
+
+Re-posting is idempotent because records are keyed by institution + record id (the Patient's
+business identifier, as the conditional PUTs in the entries say) and load_records skips a
+record whose content and mapping are unchanged. Statuses per record: 201 new, 200 updated or
+unchanged, 422 rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+from adapter.api.outcomes import ApiError, issue
+from adapter.api.state import ApiState
+from adapter.errors import Finding, Level
+from adapter.fhir import read_fhir
+from adapter.fhir.codes import reference_key
+from adapter.mds.record import MdsRecord
+from adapter.mds.rules import check_record
+from adapter.omop import to_omop
+from adapter.sources.jsonl import dumps
+from adapter.stores.incoming import Incoming
+from adapter.stores.load import LoadReport, load_records
+from adapter.stores.record_store import stored
+from adapter.stores.runs import mapping_fingerprint
+
+__all__ = ["Group", "Kind", "Submission", "commit", "entry_outcome", "plan"]
+
+Kind = Literal["batch", "transaction"]
+_SHARED = frozenset({"Organization"})
+_PATIENT_REFS = ("subject", "patient")
+_METHODS = frozenset({"POST", "PUT"})
+
+
+@dataclass
+class Group:
+    """The entries of one record: its Patient entry, the others, and what became of them."""
+
+    patient: int
+    indices: list[int]
+    shared: list[int] = field(default_factory=list)  # Organizations its Patient names
+    record: MdsRecord | None = None
+    status: int = 0
+    outcome: str = ""  # created | updated | unchanged | rejected
+
+
+@dataclass
+class Submission:
+    kind: Kind
+    entries: list[Any]
+    groups: list[Group]
+    shared: list[int]
+    issues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    report: LoadReport | None = None
+
+    def errors(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        return [x for i in indices for x in self.issues.get(i, ()) if x["severity"] == "error"]
+
+    def add(self, index: int, found: dict[str, Any]) -> None:
+        self.issues.setdefault(index, []).append(found)
+
+    def counts(self) -> dict[str, int]:
+        outcomes = [g.outcome for g in self.groups]
+        return {"entries": len(self.entries), "records": len(self.groups),
+                **{k: outcomes.count(k) for k in ("created", "updated", "unchanged",
+                                                  "rejected")}}  # fmt: skip
+
+
+def _finding_issue(f: Finding, where: str, code: str) -> dict[str, Any]:
+    """An issue naming the finding's code (the rule) and elements, with no submitted value.
+
+    The expression is the finding's FHIRPath location when it has one under `Bundle.entry`,
+    else `where` (the entry it was found on)."""
+    message = f.message
+    for value in f.values:
+        text = str(value)
+        if value is not None and len(text) > 1:
+            message = message.replace(f" (value {value!r})", "").replace(text, "…")
+    elements = f" [{', '.join(f.elements)}]" if f.elements else ""
+    severity = {Level.ERROR: "error", Level.WARNING: "warning"}.get(f.level, "information")
+    located = f.location if f.location and f.location.startswith("Bundle.") else where
+    return issue(code, f"{f.code}{elements}: {message}", severity=severity, expression=[located])
+
+
+def _check_shape(bundle: Any) -> Kind:
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise ApiError(400, "the body must be a Bundle", expression=["Bundle"])
+    kind = bundle.get("type")
+    if kind not in ("batch", "transaction"):
+        raise ApiError(400, "Bundle.type must be batch or transaction", code="not-supported",
+                       expression=["Bundle.type"])  # fmt: skip
+    if not isinstance(bundle.get("entry", []), list):
+        raise ApiError(400, "Bundle.entry must be a list", code="structure",
+                       expression=["Bundle.entry"])  # fmt: skip
+    found: Kind = kind
+    return found
+
+
+def _entry_ok(s: Submission, i: int, entry: Any) -> bool:
+    where = f"Bundle.entry[{i}]"
+    if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+        s.add(i, issue("structure", "an entry needs a resource", expression=[where]))
+        return False
+    request = entry.get("request")
+    if request is not None and (not isinstance(request, dict)
+                                or request.get("method") not in _METHODS):  # fmt: skip
+        s.add(i, issue("not-supported", "entries are created or updated (POST or PUT); "
+                       "reads and deletes are not supported here",
+                       expression=[f"{where}.request.method"]))  # fmt: skip
+        return False
+    return True
+
+
+def _group(s: Submission, resources: dict[int, dict[str, Any]]) -> None:
+    keys: dict[str, int] = {}
+    for i, r in resources.items():
+        if r.get("resourceType") == "Patient":
+            s.groups.append(Group(i, [i]))
+            for key in (r.get("id"), reference_key({"reference": s.entries[i].get("fullUrl")})):
+                if isinstance(key, str):
+                    keys[key] = len(s.groups) - 1
+    shared: dict[str, int] = {}
+    for i, r in resources.items():
+        kind = r.get("resourceType")
+        if kind == "Patient":
+            continue
+        ref = next((r[n] for n in _PATIENT_REFS if isinstance(r.get(n), dict)), None)
+        if ref is None and kind in _SHARED:
+            s.shared.append(i)
+            for key in (r.get("id"), reference_key({"reference": s.entries[i].get("fullUrl")})):
+                if isinstance(key, str):
+                    shared[key] = i
+        elif ref is not None and reference_key(ref) in keys:
+            s.groups[keys[str(reference_key(ref))]].indices.append(i)
+        else:
+            s.add(i, issue("invalid", f"{kind} names no Patient of this Bundle",
+                           expression=[f"Bundle.entry[{i}].resource.subject"]))  # fmt: skip
+    for g in s.groups:
+        org = reference_key(resources[g.patient].get("managingOrganization"))
+        if org in shared:
+            g.shared.append(shared[str(org)])
+    for i in s.shared:
+        if not any(i in g.shared for g in s.groups):
+            s.add(i, issue("informational", "no Patient of this Bundle names this resource; "
+                           "it was not used", severity="warning",
+                           expression=[f"Bundle.entry[{i}].resource"]))  # fmt: skip
+
+
+def _read(s: Submission, state: ApiState, g: Group) -> None:
+    """read_fhir, the rules and to_omop for one group with no entry-level error."""
+    where = f"Bundle.entry[{g.patient}].resource"
+    used = [*g.indices, *g.shared]
+    sub = {"resourceType": "Bundle", "type": "collection",
+           "entry": [s.entries[i] for i in used]}  # fmt: skip
+    places = {f"{r['resourceType']}/{r.get('id')}": i for i in used
+              if isinstance(r := s.entries[i]["resource"], dict)}  # fmt: skip
+    records: list[MdsRecord] = []
+    for item in read_fhir([sub], state.terminology):
+        if isinstance(item, Finding):
+            if item.level is not Level.INFO:
+                at = places.get(str(item.location), g.patient)
+                s.add(at, _finding_issue(item, f"Bundle.entry[{at}].resource", "processing"))
+        else:
+            records.append(item)
+    if len(records) != 1 or s.errors(used):
+        if not s.errors(used):
+            s.add(g.patient, issue("processing", f"the entries make {len(records)} MDS records, "
+                                   "not one", expression=[where]))  # fmt: skip
+        return
+    g.record = records[0]
+    for f in check_record(g.record):
+        if f.level is Level.ERROR:
+            s.add(g.patient, _finding_issue(f, where, "business-rule"))
+    if state.pseudonym is not None and not s.errors([g.patient]):
+        for f in to_omop(g.record, state.terminology, pseudonym=state.pseudonym)[1]:
+            if f.level is Level.ERROR:
+                s.add(g.patient, _finding_issue(f, where, "processing"))
+
+
+def plan(bundle: Any, state: ApiState) -> Submission:
+    """Every check that needs no database (see the module docstring)."""
+    kind = _check_shape(bundle)
+    s = Submission(kind, list(bundle.get("entry", [])), [], [])
+    resources: dict[int, dict[str, Any]] = {}
+    for i, entry in enumerate(s.entries):
+        if _entry_ok(s, i, entry):
+            resources[i] = entry["resource"]
+            for f in state.validator.validate(entry["resource"], f"Bundle.entry[{i}].resource"):
+                if f.level is not Level.INFO:
+                    s.add(i, _finding_issue(f, f"Bundle.entry[{i}].resource", "invalid"))
+    _group(s, resources)
+    for g in s.groups:
+        if not s.errors([*g.indices, *g.shared]):
+            _read(s, state, g)
+    seen: dict[tuple[str, str], int] = {}
+    for g in s.groups:
+        if g.record is None:
+            continue
+        key = (g.record.institution or "", g.record.record_id)
+        if key in seen and s.kind == "transaction":
+            s.add(g.patient, issue("duplicate", f"the same record as Bundle.entry[{seen[key]}]",
+                                   expression=[f"Bundle.entry[{g.patient}].resource"]))  # fmt: skip
+        seen.setdefault(key, g.patient)
+    return s
+
+
+def _rejected_finding(s: Submission, g: Group) -> Finding:
+    reasons = "; ".join(f"{x['expression'][0]}: {x['diagnostics']}" for x in
+                        s.errors([*g.indices, *g.shared]))  # fmt: skip
+    return Finding(
+        "api.rejected-entry",
+        Level.ERROR,
+        reasons,
+        g.record.record_id if g.record else None,
+        location=f"Bundle.entry[{g.patient}]",
+    )
+
+
+def commit(s: Submission, state: ApiState, source: str) -> None:
+    """Write the submission (see the module docstring); sets each group's status and outcome."""
+    all_errors = [x for i in range(len(s.entries)) for x in s.errors([i])]
+    if s.kind == "transaction" and all_errors:
+        raise ApiError(422, "transaction rejected", issues=all_errors)
+    if state.pseudonym is None:
+        raise ApiError(503, "MDS_ADAPTER_PSEUDONYM_KEY is not set: bundles cannot be stored",
+                       code="transient")  # fmt: skip
+    mapping = mapping_fingerprint(state.terminology.versions, state.pseudonym.fingerprint)
+    good = [g for g in s.groups if g.record is not None and not s.errors([*g.indices, *g.shared])]
+    with state.engine.connect() as conn:
+        known = {(x.institution, x.record_id): x
+                 for x in stored(conn, {g.record.record_id for g in good if g.record})}  # fmt: skip
+    hashes: dict[tuple[str, str], str] = {k: v.content_hash or "" for k, v in known.items()
+                                          if not v.deleted and v.mapping == mapping}  # fmt: skip
+    present = {k for k, v in known.items() if not v.deleted}
+    items: list[Incoming] = []
+    grouped = {i for g in s.groups for i in g.indices} | set(s.shared)
+    for i in sorted(set(s.issues) - grouped):
+        if s.errors([i]):
+            reasons = "; ".join(x["diagnostics"] for x in s.errors([i]))
+            found = Finding(
+                "api.rejected-entry", Level.ERROR, reasons, location=f"Bundle.entry[{i}]"
+            )
+            items.append(Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), found))
+    for g in s.groups:
+        sub = orjson.dumps([s.entries[i] for i in [*g.indices, *g.shared]])
+        if g not in good:
+            g.status, g.outcome = 422, "rejected"
+            items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, _rejected_finding(s, g)))
+            continue
+        assert g.record is not None
+        key = (g.record.institution or "", g.record.record_id)
+        digest = hashlib.sha256(dumps(g.record)).hexdigest()
+        g.status = 200 if key in present else 201
+        g.outcome = "unchanged" if hashes.get(key) == digest else (
+            "created" if g.status == 201 else "updated")  # fmt: skip
+        present.add(key)
+        hashes[key] = digest
+        items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, g.record))
+    if items:
+        s.report = load_records(state.engine, items, pseudonym=state.pseudonym, source=source,
+                                terminology=state.terminology, chunk_size=len(items))  # fmt: skip
+
+
+def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]:
+    """One entry's status and issues: its record's; a shared entry (Organization) is 200 when
+    a record using it went in; an entry that belongs to no record is 422."""
+    issues = list(s.issues.get(index, ()))
+    for g in s.groups:
+        if index in g.indices:
+            return g.status, issues
+    users = [g.status for g in s.groups if index in g.shared]
+    if index in s.shared and not s.errors([index]):
+        return (200 if any(x < 300 for x in users) or not users else 422), issues
+    return 422, issues

@@ -1,0 +1,112 @@
+"""`GET /fhir/metadata` (the CapabilityStatement) and `GET /health`.
+
+The CapabilityStatement is written from the `CAPABILITIES` table below, and tests/api compares
+that table with the app's routes both ways: a route added without a line here, or a line left
+after its route went, fails the test. So the statement says what the server does, no more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapter.api.outcomes import ApiError, FhirResponse, issue, operation_outcome
+from adapter.stores.runs import software_version
+
+__all__ = ["CAPABILITIES", "OPERATIONS", "capability_statement", "health", "metadata", "router"]
+
+_OPDEF = "http://hl7.org/fhir/OperationDefinition/"
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "/fhir/ConceptMap/$translate": ("ConceptMap", "translate"),
+    "/fhir/CodeSystem/$lookup": ("CodeSystem", "lookup"),
+    "/fhir/ValueSet/$validate-code": ("ValueSet", "validate-code"),
+}
+"""Route path → (resource type, operation name): type-level operations, GET and POST."""
+
+CAPABILITIES: dict[tuple[str, str], str] = {
+    ("GET", "/fhir/metadata"): "capabilities",
+    ("POST", "/fhir"): "transaction, batch",
+    **{(m, p): f"${op}" for p, (_, op) in OPERATIONS.items() for m in ("GET", "POST")},
+}
+"""(method, path) of every /fhir route → what the CapabilityStatement says of it."""
+
+router = APIRouter()
+
+
+def capability_statement(base_url: str) -> dict[str, Any]:
+    """What this server implements, as FHIR R4 wants it said."""
+    resources = [
+        {
+            "type": kind,
+            "operation": [{"name": op, "definition": f"{_OPDEF}{kind}-{op}"}],
+        }
+        for kind, op in OPERATIONS.values()
+    ]
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2025-01-01",
+        "kind": "instance",
+        "software": {"name": "mds-adapter", "version": software_version()},
+        "implementation": {
+            "description": "Sarcoma MDS adapter: FHIR R4 (IDEA4RC) bundles in, OMOP CDM v5.4 out",
+            "url": base_url,
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Bundles of MDS records (IDEA4RC profiles) are accepted as "
+                "batch or transaction at the base; records are stored and mapped to OMOP.",
+                "security": {
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "OAuth",
+                                    "display": "OAuth",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": "Bearer tokens with scopes bundle.write, admin (see "
+                    "docs/api.md); terminology operations and metadata are open by default.",
+                },
+                "resource": resources,
+                "interaction": [
+                    {"code": "transaction", "documentation": "all or nothing"},
+                    {
+                        "code": "batch",
+                        "documentation": "each record on its own; rejects are quarantined",
+                    },
+                ],
+            }
+        ],
+    }
+
+
+@router.get("/fhir/metadata", response_class=FhirResponse, tags=["fhir"])
+def metadata(request: Request) -> FhirResponse:
+    """The CapabilityStatement: what this server implements (see the module docstring)."""
+    base = str(request.base_url).rstrip("/") + "/fhir"
+    return FhirResponse(capability_statement(base))
+
+
+@router.get("/health", response_class=FhirResponse, tags=["admin"])
+def health(request: Request) -> FhirResponse:
+    """200 when the database answers, else 503; both as an OperationOutcome."""
+    try:
+        with request.app.state.api.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise ApiError(503, "the database is not reachable", code="transient") from exc
+    return FhirResponse(
+        operation_outcome(
+            [issue("informational", "ok: database reachable", severity="information")]
+        )
+    )

@@ -1,0 +1,50 @@
+"""What the routes share: settings, the database engine, the terminology and the validator.
+
+Built once per app by `create_app`, so tests make as many independent apps as they like and
+nothing is read from the environment while serving. The engine connects lazily: an app over
+an unreachable database still starts, and `/health` says 503.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from adapter.config import Settings
+from adapter.fhir.profiles import load_profiles
+from adapter.fhir.validate import Validator
+from adapter.stores.audit import ensure_audit
+from adapter.stores.omop_db import connect
+from adapter.stores.pseudonym import Pseudonymiser
+from adapter.terminology import Terminology
+
+__all__ = ["ApiState"]
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    engine: Engine
+    terminology: Terminology
+    validator: Validator
+    pseudonym: Pseudonymiser | None
+    _audit_ready: bool = field(default=False, repr=False)
+
+    @classmethod
+    def build(cls, settings: Settings) -> ApiState:
+        key = settings.pseudonym_key
+        return cls(
+            settings=settings,
+            engine=connect(settings.db_url),
+            terminology=Terminology.load(settings.terminology_dir),
+            validator=Validator(load_profiles(settings.profiles_dir)),
+            pseudonym=Pseudonymiser(key.get_secret_value()) if key is not None else None,
+        )
+
+    def audit_engine(self) -> Engine:
+        """The engine, with the audit table made on first use (see adapter/stores/audit.py)."""
+        if not self._audit_ready:
+            ensure_audit(self.engine)
+            self._audit_ready = True
+        return self.engine
