@@ -2,6 +2,7 @@
 
     python -m bench synth-check [--n 100000]
     python -m bench fhir [--n 100000]         (by hand: bench/fhir.py)
+    python -m bench load [--n 10000]          (SQLite and PostgreSQL: bench/load.py)
 
 Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
 the same process does on the same data with the work removed: orjson writing the same records
@@ -36,6 +37,10 @@ def stage(name: str, n: int, path: Path) -> dict[str, float]:
         from bench.fhir import fhir_stage
 
         return fhir_stage(name, n, path, _rss_mib)
+    if name.startswith("load-"):
+        from bench.load import load_stage
+
+        return load_stage(name, n, path, _rss_mib)
     from adapter.errors import Finding
     from adapter.mds.rules import check_record
     from adapter.mds.synth import generate
@@ -76,8 +81,11 @@ def stage(name: str, n: int, path: Path) -> dict[str, float]:
 def _child(name: str, n: int, path: Path) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, "-m", "bench", "_stage", name, str(n), str(path)],
-        check=True, capture_output=True,
+        check=False, capture_output=True,
     )  # fmt: skip
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr.decode("utf-8", "replace"))
+        raise SystemExit(f"bench stage {name} (n={n}) failed with exit code {out.returncode}")
     result: dict[str, float] = orjson.loads(out.stdout)
     return result
 
@@ -126,16 +134,42 @@ def fhir(n: int) -> None:
               f"{limit:<36}{r['rss']:>13.0f}")  # fmt: skip
 
 
+def load(n: int) -> None:
+    from bench.load import load_rows
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = load_rows(n, Path(tmp), _child)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, one process per stage, real mapping + rules")  # fmt: skip
+    head = (
+        f"{'stage':<21}{'database':<11}{'records':>8}{'s':>7}{'records/s':>11}{'rows/s':>10}"
+        f"{'limit rec/s':>13}{'limit rows/s':>14}  {'limit':<37}{'peak RSS MiB':>13}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, kind, size, r, limit in rows:
+        s, lim = r["seconds"], r.get("limit_seconds")
+        written = r["rows"]
+        limits = (f"{size / lim:>13,.0f}{(written / lim if written else 0):>14,.0f}"
+                  if lim else f"{'':>13}{'':>14}")  # fmt: skip
+        print(f"{name:<21}{kind:<11}{size:>8}{s:>7.2f}{size / s:>11,.0f}{written / s:>10,.0f}"
+              f"{limits}  {limit:<37}{r['rss']:>13.0f}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "_stage":
         sys.stdout.write(orjson.dumps(stage(args[1], int(args[2]), Path(args[3]))).decode())
         return
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["synth-check", "fhir"])
-    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("what", choices=["synth-check", "fhir", "load"])
+    parser.add_argument("--n", type=int, default=None, help="100 000 (load: 10 000)")
     ns = parser.parse_args(args)
-    if ns.what == "fhir":
+    if ns.n is None:
+        ns.n = 10_000 if ns.what == "load" else 100_000
+    if ns.what == "load":
+        load(ns.n)
+    elif ns.what == "fhir":
         fhir(ns.n)
     else:
         synth_check(ns.n)

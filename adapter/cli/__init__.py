@@ -21,6 +21,7 @@ app = typer.Typer(
 records.register(app)
 db.register(app)
 app.add_typer(terminology.app, name="terminology")
+terminology.register(app)
 convert.register(app)
 forms.register(app)
 load.register(app)

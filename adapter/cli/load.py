@@ -1,7 +1,9 @@
-"""`mds-adapter load` and `mds-adapter export`: MDS JSON Lines into and out of the OMOP database.
+"""`mds-adapter load` and `mds-adapter export`: MDS records into and out of the OMOP database.
 
 Both go through the record store (docs/adr/0004): `load` maps new and changed records and
-skips unchanged ones, `export` rebuilds records from the CDM rows.
+skips unchanged ones, `export` rebuilds records from the CDM rows. `load` reads MDS JSON Lines
+or FHIR (NDJSON of Bundles or resources, or one Bundle in a .json file), told apart by content
+as `convert` does.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from adapter.errors import ConfigurationError, Finding, SourceError
 from adapter.progress import CountingReader, progress
 from adapter.sources.jsonl import dumps
 from adapter.stores.export import export_records, stored_records
-from adapter.stores.incoming import Incoming, Tombstone, read_incoming
+from adapter.stores.incoming import (
+    Incoming,
+    Tombstone,
+    input_kind,
+    read_fhir_incoming,
+    read_incoming,
+)
 from adapter.stores.load import CHUNK_SIZE, load_records
 from adapter.stores.omop_db import connect
 from adapter.stores.pseudonym import pseudonymiser_from_settings
@@ -54,7 +62,11 @@ def _fail(message: str, exc: Exception) -> typer.Exit:
 def load(
     file: Annotated[
         Path | None,
-        typer.Argument(exists=True, dir_okay=False, help="MDS JSON Lines (records, tombstones)"),
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="MDS JSON Lines (records, tombstones) or FHIR (NDJSON, or one Bundle in .json)",
+        ),
     ] = None,
     db: DbOption = None,
     delete: Annotated[
@@ -66,8 +78,11 @@ def load(
     ] = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = CHUNK_SIZE,
     json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+    profiles: Annotated[
+        str, typer.Option("--profiles", help="FHIR input: profile errors warn, reject or off.")
+    ] = "warn",
 ) -> None:
-    """Load MDS records into the OMOP database; re-loading the same file changes nothing.
+    """Load MDS records (JSON Lines or FHIR) into the OMOP database; re-loading changes nothing.
 
     A line {"record_id": "X", "_deleted": true} (optionally with "institution") deletes a
     record, as does --delete X. Rejected lines go to the quarantine with their reasons; the
@@ -75,6 +90,18 @@ def load(
     """
     if file is None and not delete:
         raise typer.BadParameter("give a FILE to load, or --delete IDS")
+    if profiles not in ("warn", "reject", "off"):
+        raise typer.BadParameter(f"--profiles {profiles}: expected warn, reject or off")
+    kind = None
+    if file is not None:
+        with file.open("rb") as f:
+            kind = input_kind(file, f.read(4096))
+        if kind is None:
+            raise typer.BadParameter(
+                f"{file.name}: load reads MDS JSON Lines or FHIR; `mds-adapter convert` the "
+                "file to MDS JSON Lines first"
+            )
+    warnings: list[Finding] = []
     engine = None
     try:
         pseudonym = pseudonymiser_from_settings()
@@ -87,7 +114,11 @@ def load(
                     progress("load", file.stat().st_size, in_bytes=True)
                 )
                 stream = io.BufferedReader(CountingReader(raw, bar, task), buffer_size=1 << 16)
-                items.append(read_incoming(stream))
+                if kind == "fhir-ndjson" or kind == "fhir-json":
+                    items.append(read_fhir_incoming(stream, kind, profiles=profiles,  # type: ignore[arg-type]
+                                                    on_warning=warnings.append))  # fmt: skip
+                else:
+                    items.append(read_incoming(stream))
             items.append(_deletions(delete or [], institution))
             report = load_records(
                 engine,
@@ -107,14 +138,23 @@ def load(
             engine.dispose()
     counts = report.counts()
     rate = (counts["loaded"] + counts["updated"] + counts["unchanged"]) / max(report.seconds, 1e-9)
+    unmapped = report.unmapped.total()
     if json:
-        out = {"run_id": report.run_id, **counts, "rows": report.rows,
-               "seconds": round(report.seconds, 3)}  # fmt: skip
+        out = {"run_id": report.run_id, **counts, "rows": report.rows, "unmapped": unmapped,
+               "warnings": len(warnings), "seconds": round(report.seconds, 3)}  # fmt: skip
         sys.stdout.write(orjson.dumps(out).decode() + "\n")
     else:
         summary = ", ".join(f"{k} {v}" for k, v in counts.items())
         typer.echo(f"run {report.run_id}: {summary}; {report.rows} CDM rows written "
                    f"({report.seconds:.1f} s, {rate:,.0f} records/s)")  # fmt: skip
+        if unmapped:
+            typer.echo(f"{unmapped} codes without a concept in the loaded vocabulary were "
+                       "written as concept 0 with their source value (see the run's details)",
+                       err=True)  # fmt: skip
+        for w in warnings[:5]:
+            typer.echo(f"warning: {w.describe()}", err=True)
+        if len(warnings) > 5:
+            typer.echo(f"… {len(warnings) - 5} more FHIR reading warnings", err=True)
         if report.rejected:
             typer.echo("rejected input is in the quarantine with its reasons", err=True)
     raise typer.Exit(1 if report.rejected else 0)

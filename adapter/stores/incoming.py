@@ -8,20 +8,42 @@ with the data they delete: an export of changes from a site is one file (docs/ad
 Chunks are cut at a fixed number of lines and also before a record id that is already in the
 chunk, so a record changed twice in one file is applied in order. Boundaries depend only on the
 input, never on timing: the re-run of an interrupted load meets the same chunks.
+
+FHIR input (NDJSON of Bundles or resources, or one Bundle in a .json file) is told apart by
+content as `convert` does (adapter/sources/formats.py) and read by adapter.fhir; each record
+becomes an item whose raw text is its canonical MDS JSON line (the FHIR resources of a record
+are spread over a Bundle, so there is no single line to keep), each error finding a rejected
+item with the input the reader kept. FHIR has no tombstones: deletions stay JSON Lines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
+from typing import IO, Any, Literal
 
 import orjson
 
 from adapter.errors import Finding, Level
 from adapter.mds.record import MdsRecord
-from adapter.sources.jsonl import parse_line
+from adapter.sources.formats import guess_format, read
+from adapter.sources.jsonl import dumps, parse_line
 
-__all__ = ["Incoming", "Tombstone", "chunks", "read_incoming", "tombstone"]
+__all__ = [
+    "Incoming",
+    "InputKind",
+    "Tombstone",
+    "chunks",
+    "input_kind",
+    "quarantine_row",
+    "read_fhir_incoming",
+    "read_incoming",
+    "tombstone",
+]
+
+InputKind = Literal["jsonl", "fhir-ndjson", "fhir-json"]
 
 _TOMBSTONE_KEYS = {"record_id", "institution", "_deleted"}
 
@@ -104,3 +126,60 @@ def chunks(items: Iterable[Incoming], size: int) -> Iterator[list[Incoming]]:
             seen.add(rid)
     if chunk:
         yield chunk
+
+
+def input_kind(path: str | PurePath, head: bytes) -> InputKind | None:
+    """What a load reads from this file: MDS JSON Lines or FHIR; None for other formats.
+
+    By content like `convert` (a first object with `resourceType` is FHIR); a name without a
+    known extension is read as JSON Lines, as `load` always did.
+    """
+    fmt = guess_format(path, head)
+    if fmt is None:
+        fmt = guess_format("input.jsonl", head)
+    if fmt in ("jsonl", "fhir-ndjson", "fhir-json"):
+        return fmt
+    return None
+
+
+def read_fhir_incoming(
+    stream: IO[bytes],
+    kind: Literal["fhir-ndjson", "fhir-json"],
+    *,
+    profiles: Literal["warn", "reject", "off"] = "warn",
+    on_warning: Callable[[Finding], None] | None = None,
+) -> Iterator[Incoming]:
+    """Records and error findings of a FHIR file as load items; warnings go to `on_warning`.
+
+    A warning (a resource or element with no MDS home, a profile deviation under "warn") does
+    not reject a record, so it is reported, not quarantined.
+    """
+    for number, item in enumerate(read(kind, stream, profiles=profiles), start=1):
+        if isinstance(item, MdsRecord):
+            yield Incoming(f"record {item.record_id}", dumps(item), item)
+        elif item.level is Level.ERROR:
+            raw = item.raw.encode() if item.raw else orjson.dumps(item.to_json())
+            yield Incoming(item.location or f"finding {number}", raw, item)
+        elif on_warning is not None:
+            on_warning(item)
+
+
+def quarantine_row(
+    run_id: int, source: str, incoming: Incoming, findings: Sequence[Finding]
+) -> dict[str, Any]:
+    """The quarantine row of rejected input: its raw text, where it was, and every reason."""
+    item = incoming.item
+    record_id = findings[0].record_id if findings else None
+    institution = item.institution if not isinstance(item, Finding) else None
+    if isinstance(item, MdsRecord | Tombstone):
+        record_id = item.record_id
+    return {
+        "run_id": run_id,
+        "source": source,
+        "location": incoming.location,
+        "institution": institution,
+        "record_id": record_id,
+        "raw": incoming.raw.decode("utf-8", "replace"),
+        "raw_hash": hashlib.sha256(incoming.raw).hexdigest(),
+        "findings": orjson.dumps([f.to_json() for f in findings]).decode(),
+    }

@@ -12,15 +12,21 @@ with the same ids (docs/adr/0004). Per record:
   are deleted and the new ones inserted, every `Ref` resolved through the crosswalk (old refs
   keep their id, new ones get the next id of their table);
 - tombstone: its CDM rows are deleted and the store row becomes a tombstone.
+
+Concepts the mapping resolves by code (the tumour's ICDO3 concept) are looked up in the
+database's own vocabulary tables, batched per chunk (adapter/stores/concepts.py); codes that
+stay unmapped (concept 0) are counted in the report and the run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import orjson
@@ -31,10 +37,11 @@ from adapter.errors import Finding, Level
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import RuleConfig, check_record
 from adapter.omop.rows import OmopRows, Ref
-from adapter.omop.schema import qualified_name, table
+from adapter.omop.schema import Dialect, qualified_name, table
 from adapter.sources.jsonl import dumps
 from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, insert, owner_column
-from adapter.stores.incoming import Incoming, Tombstone, chunks
+from adapter.stores.concepts import DbResolver, condition_codes
+from adapter.stores.incoming import Incoming, Tombstone, chunks, quarantine_row
 from adapter.stores.omop_db import Target, connect
 from adapter.stores.pseudonym import Pseudonymiser
 from adapter.stores.record_store import (
@@ -54,6 +61,7 @@ from adapter.stores.runs import (
     vocabulary_version,
     write_cdm_source,
 )
+from adapter.stores.worklist import Collector
 
 __all__ = [
     "CHUNK_SIZE",
@@ -66,6 +74,7 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 500
+UNMAPPED = "omop.unmapped-code"
 ToOmop = Callable[..., tuple[OmopRows, list[Finding]]]
 """`to_omop(record, terminology, *, pseudonym=...)`, as adapter.omop provides it."""
 
@@ -83,6 +92,9 @@ class LoadReport:
     rows: int = 0
     seconds: float = 0.0
     rejected_ids: list[str] = field(default_factory=list, repr=False)
+    unmapped: Counter[str] = field(default_factory=Counter, repr=False)
+    """`omop.unmapped-code` findings of the records this run mapped and wrote, by code (the
+    source value written with concept 0); unchanged records are not mapped, so not counted."""
 
     def counts(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in ("loaded", "updated", "unchanged", "deleted",
@@ -110,6 +122,9 @@ class _Run:
     terminology: Any
     to_omop: ToOmop
     rules: RuleConfig | None
+    resolve: DbResolver
+    unmapped: Counter[str]
+    worklist: Collector  # the unmapped-code worklist (adapter/stores/worklist.py)
 
 
 @dataclass(slots=True)
@@ -119,24 +134,6 @@ class _Mapped:
     content_hash: str
     previous: Stored | None
     rows: OmopRows
-
-
-def _quarantine_row(run: _Run, incoming: Incoming, findings: Sequence[Finding]) -> dict[str, Any]:
-    item = incoming.item
-    record_id = findings[0].record_id if findings else None
-    institution = item.institution if not isinstance(item, Finding) else None
-    if isinstance(item, MdsRecord | Tombstone):
-        record_id = item.record_id
-    return {
-        "run_id": run.run_id,
-        "source": run.source,
-        "location": incoming.location,
-        "institution": institution,
-        "record_id": record_id,
-        "raw": incoming.raw.decode("utf-8", "replace"),
-        "raw_hash": hashlib.sha256(incoming.raw).hexdigest(),
-        "findings": orjson.dumps([f.to_json() for f in findings]).decode(),
-    }
 
 
 def _refs(rows: OmopRows) -> list[Ref]:
@@ -166,18 +163,34 @@ def delete_rows(conn: Connection, entries: Sequence[CrosswalkEntry]) -> None:
         )
 
 
+@cache
+def _column_index(name: str, dialect: Dialect) -> dict[str, int]:
+    """Column → position in the table's rows; raises for a table the store cannot own."""
+    t = table(name, dialect)
+    owner_column(t)  # raises for a table whose rows the store could not find again
+    return {c: i for i, c in enumerate(t.column_names)}
+
+
 def _map(run: _Run, incoming: Incoming, record: MdsRecord) -> tuple[OmopRows, list[Finding]]:
     findings = check_record(record, run.rules) if run.rules is not None else []
     errors = [f for f in findings if f.level is Level.ERROR]
     if errors:
         return {}, errors
-    rows, mapped = run.to_omop(record, run.terminology, pseudonym=run.pseudonym)
-    return rows, [f for f in mapped if f.level is Level.ERROR]
+    rows, mapped = run.to_omop(record, run.terminology, pseudonym=run.pseudonym,
+                               resolve=run.resolve)  # fmt: skip
+    errors = [f for f in mapped if f.level is Level.ERROR]
+    if not errors:
+        run.unmapped.update("-".join(str(v or "") for v in f.values) for f in mapped
+                            if f.code == UNMAPPED)  # fmt: skip
+        run.worklist.note(record, mapped)
+    return rows, errors
 
 
 def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadReport) -> None:
     """One chunk in the caller's transaction (see the module docstring for the cases)."""
     lock(conn)
+    run.resolve.prefetch(conn, condition_codes(i.item for i in chunk
+                                               if isinstance(i.item, MdsRecord)))  # fmt: skip
     known: dict[tuple[str, str], Stored] = {}
     for s in stored(conn, {i.record_id for i in chunk if i.record_id is not None}):
         known[(s.institution, s.record_id)] = s
@@ -187,7 +200,7 @@ def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadRepor
     for incoming in chunk:
         item = incoming.item
         if isinstance(item, Finding):
-            quarantine.append(_quarantine_row(run, incoming, [item]))
+            quarantine.append(quarantine_row(run.run_id, run.source, incoming, [item]))
         elif isinstance(item, Tombstone):
             live = [s for s in known.values() if s.record_id == item.record_id and not s.deleted
                     and item.institution in (None, s.institution)]  # fmt: skip
@@ -200,7 +213,7 @@ def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadRepor
                     record_id=item.record_id,
                     location=incoming.location,
                 )
-                quarantine.append(_quarantine_row(run, incoming, [ambiguous]))
+                quarantine.append(quarantine_row(run.run_id, run.source, incoming, [ambiguous]))
             gone += live if len(live) == 1 else []
             continue
         else:
@@ -217,11 +230,12 @@ def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadRepor
                 continue
             rows, errors = _map(run, incoming, item)
             if errors:
-                quarantine.append(_quarantine_row(run, incoming, errors))
+                quarantine.append(quarantine_row(run.run_id, run.source, incoming, errors))
             else:
                 mapped.append(_Mapped(item, line, digest, previous, rows))
     report.rejected += len(quarantine)
     report.rejected_ids += [q["record_id"] or q["location"] for q in quarantine]
+    run.worklist.flush(conn)
     _write(conn, run, mapped, gone, quarantine, report)
 
 
@@ -267,17 +281,19 @@ def _write(
                 new_xwalk.append((*key, ids[key]))
             resolved[ref] = ids[key]
         for name, table_rows in m.rows.items():
-            t = table(name, dialect)
-            owner_column(t)  # raises for a table whose rows the store could not find again
-            columns = t.column_names
+            index = _column_index(name, dialect)
+            target = out.setdefault(name, [])
             for row in table_rows:
-                unknown = set(row) - set(columns)
-                if unknown:
-                    raise ValueError(f"to_omop wrote unknown {name} columns {sorted(unknown)}")
-                cells = (row.get(c) for c in columns)
-                out.setdefault(name, []).append(
-                    tuple(resolved[v] if isinstance(v, Ref) else v for v in cells)
-                )
+                # Only the row's own cells are visited (a CDM row sets ~8 of ~20 columns):
+                # this loop runs ~36 times per record and was the load's hot spot.
+                cells: list[Any] = [None] * len(index)
+                try:
+                    for column, v in row.items():
+                        cells[index[column]] = resolved[v] if v.__class__ is Ref else v
+                except KeyError:
+                    unknown = sorted(set(row) - set(index))
+                    raise ValueError(f"to_omop wrote unknown {name} columns {unknown}") from None
+                target.append(tuple(cells))
         document = m.line.decode()
         if m.previous is None:
             report.loaded += 1
@@ -353,9 +369,10 @@ def load_records(
     with engine_for(target) as engine:
         with engine.begin() as conn:
             run_id = start_run(conn, "load", {"source": source})
-        run = _Run(run_id, source, mapping_fingerprint(maps, pseudonym.fingerprint), pseudonym,
-                   terminology, to_omop or default_to_omop(), rules)  # fmt: skip
         report = LoadReport(run_id)
+        run = _Run(run_id, source, mapping_fingerprint(maps, pseudonym.fingerprint), pseudonym,
+                   terminology, to_omop or default_to_omop(), rules, DbResolver(terminology),
+                   report.unmapped, Collector(terminology, pseudonym))  # fmt: skip
         for number, chunk in enumerate(chunks(items, chunk_size), start=1):
             with engine.begin() as conn:
                 _chunk(conn, run, chunk, report)
@@ -365,7 +382,9 @@ def load_records(
         with engine.begin() as conn:
             details = {"source": source, "maps": maps, "maps_label": maps_label,
                        "vocabulary_version": vocabulary_version(conn),
-                       "counts": report.counts(), "rows": report.rows}  # fmt: skip
+                       "counts": report.counts(), "rows": report.rows,
+                       "unmapped": report.unmapped.total(),
+                       "unmapped_codes": dict(report.unmapped.most_common(100))}  # fmt: skip
             if report.changed_cdm or _cdm_source_empty(conn):
                 write_cdm_source(conn, run_id, maps_label, report.counts())
             finish_run(conn, run_id, details)

@@ -32,7 +32,8 @@ from adapter.errors import ConfigurationError, SourceError
 from adapter.mds.dictionary import terminology_dir
 from adapter.omop.schema import Dialect, Part, Table, create_statements, qualified_name, tables
 from adapter.stores.athena import VocabularyFile, find_files, read_rows
-from adapter.stores.record_store import record_store_statements
+from adapter.stores.record_store import adapter_name, record_store_statements
+from adapter.stores.worklist import worklist_statements
 
 __all__ = [
     "InitReport",
@@ -118,12 +119,14 @@ def _adapter_statements(dialect: Dialect) -> list[str]:
             "finished_at timestamptz NOT NULL, software_version varchar(20) NOT NULL, "
             "details text NULL)",
             *record_store_statements(dialect),
+            *worklist_statements(dialect),
         ]
     return [
         f"CREATE TABLE IF NOT EXISTS {runs} (run_id INTEGER PRIMARY KEY, command TEXT NOT NULL, "
         "started_at TEXT NOT NULL, finished_at TEXT NOT NULL, software_version TEXT NOT NULL, "
         "details TEXT NULL)",
         *record_store_statements(dialect),
+        *worklist_statements(dialect),
     ]
 
 
@@ -248,6 +251,20 @@ def _record_run(
     )
 
 
+def _mark_for_remapping(conn: Connection, dialect: Dialect) -> int:
+    """Clear the mapping fingerprint of every live stored record; returns how many.
+
+    Concepts are resolved against the loaded vocabulary, so a new one can map a code that was
+    concept 0 before: the next load then maps every record again instead of skipping it as
+    unchanged (docs/adr/0004). This, not the Athena release string in the fingerprint, because
+    the string can stay the same across loads of different files (a site's own concepts, a
+    subset) and the API predicts outcomes with the fingerprint alone.
+    """
+    records = adapter_name("records", dialect)
+    done = conn.execute(sa.text(f"UPDATE {records} SET mapping = '' WHERE mapping <> ''"))
+    return int(done.rowcount or 0)
+
+
 def load_vocabulary(target: Target, directory: Path) -> VocabularyLoad:
     """Replace the vocabulary with the Athena-layout files in `directory`, in one transaction.
 
@@ -270,7 +287,9 @@ def load_vocabulary(target: Target, directory: Path) -> VocabularyLoad:
                 load = _copy if dialect == "postgresql" else _insert
                 counts[file.table.name] = load(conn, file, name)
             version = _vocabulary_version(conn, dialect)
-            details = {"source": str(directory), "counts": counts, "vocabulary_version": version}
+            stale = _mark_for_remapping(conn, dialect)
+            details = {"source": str(directory), "counts": counts, "vocabulary_version": version,
+                       "records_to_remap": stale}  # fmt: skip
             _record_run(conn, dialect, "vocabulary", started, details)
     return VocabularyLoad(directory, counts, version)
 
@@ -282,17 +301,27 @@ def concept_count(target: Target) -> int:
         return int(conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one())
 
 
-def find_concepts(target: Target, codes: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def find_concepts(
+    target: Target | Connection, codes: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
     """concept_id for each (vocabulary_id, concept_code) found; absent pairs are left out.
 
     One query per vocabulary, using the official indices on vocabulary_id and concept_code.
+    A Connection is used as it is (a load resolves inside its chunk's transaction).
     """
     wanted: dict[str, set[str]] = {}
     for vocabulary_id, concept_code in codes:
         wanted.setdefault(vocabulary_id, set()).add(concept_code)
-    found: dict[tuple[str, str], int] = {}
+    if isinstance(target, Connection):
+        return _find_concepts(target, wanted)
     with _engine(target) as engine, engine.connect() as conn:
-        name = qualified_name("concept", "vocab", _dialect(engine))
+        return _find_concepts(conn, wanted)
+
+
+def _find_concepts(conn: Connection, wanted: dict[str, set[str]]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    if wanted:
+        name = qualified_name("concept", "vocab", _dialect(conn.engine))
         query = sa.text(
             f"SELECT concept_code, concept_id FROM {name} "
             "WHERE vocabulary_id = :vocabulary_id AND concept_code IN :codes"

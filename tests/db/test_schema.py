@@ -34,7 +34,8 @@ CDM_TABLES = {
     "person", "procedure_occurrence", "provider", "specimen", "visit_detail", "visit_occurrence",
 }  # fmt: skip
 
-ADAPTER_TABLES = {"runs", "records", "crosswalk", "id_sequence", "quarantine"}
+ADAPTER_TABLES = {"runs", "records", "crosswalk", "id_sequence", "quarantine",
+                  "unmapped_codes", "unmapped_code_records"}  # fmt: skip
 
 # Field_Level datatype → the type the database reports for the official DDL of each dialect.
 # SQLite: OHDSI's SQLite DDL declares datetime and float columns REAL and varchar TEXT.

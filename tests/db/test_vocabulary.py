@@ -22,7 +22,7 @@ from adapter.stores.omop_db import (
 from tests.db.helpers import dialect_of, rows
 
 ATHENA_COUNTS = {
-    "concept": 7,
+    "concept": 8,
     "vocabulary": 5,
     "domain": 4,
     "concept_class": 4,
@@ -128,7 +128,7 @@ def test_athena_replaces_the_vocabulary_and_logs_each_run(db_url: str, athena_di
     init_db(db_url)
     load_vocabulary(db_url, athena_dir)
     load_vocabulary(db_url, athena_dir)
-    assert concept_count(db_url) == 7
+    assert concept_count(db_url) == 8
     logged = rows(db_url, f"SELECT command, software_version FROM {runs(db_url)} ORDER BY run_id")
     assert logged == [("vocabulary", "0.1.0"), ("vocabulary", "0.1.0")]
 
@@ -146,7 +146,7 @@ def test_missing_column_names_file_and_column_and_loads_nothing(
     with pytest.raises(SourceError) as error:
         load_vocabulary(db_url, bad)
     assert str(error.value) == f"{bad / 'CONCEPT.csv'}: missing column valid_end_date of concept"
-    assert concept_count(db_url) == 7
+    assert concept_count(db_url) == 8
 
 
 def test_bad_value_names_file_line_and_column_and_rolls_back(
@@ -161,7 +161,7 @@ def test_bad_value_names_file_line_and_column_and_rolls_back(
     message = str(error.value)
     assert message.startswith(f"{bad / 'CONCEPT.csv'}, line 3, column valid_start_date: ")
     assert "2020013x" in message
-    assert concept_count(db_url) == 7  # the previous vocabulary, untouched
+    assert concept_count(db_url) == 8  # the previous vocabulary, untouched
 
 
 def test_missing_required_file_is_named(db_url: str, athena_dir: Path, tmp_path: Path) -> None:
@@ -190,13 +190,13 @@ def test_cli_athena_load_and_bad_file(db_url: str, athena_dir: Path, tmp_path: P
     loaded = runner.invoke(app, ["db", "init", "--db", db_url, "--athena", str(athena_dir)])
     assert loaded.exit_code == 0
     assert loaded.stdout.splitlines()[-1] == (
-        f"vocabulary from {athena_dir} (v5.0 31-AUG-26 TEST): concept 7, vocabulary 5, "
+        f"vocabulary from {athena_dir} (v5.0 31-AUG-26 TEST): concept 8, vocabulary 5, "
         "domain 4, concept_class 4, concept_relationship 2, relationship 2, "
         "concept_synonym 1, concept_ancestor 1, drug_strength 1"
     )
     kept = runner.invoke(app, ["db", "init", "--db", db_url])
     assert kept.stdout.splitlines()[-1] == (
-        "vocabulary already loaded (7 concepts), kept; --athena DIR replaces it"
+        "vocabulary already loaded (8 concepts), kept; --athena DIR replaces it"
     )
     bad = broken_copy(athena_dir, tmp_path / "athena", {1: "concept_id\tconcept_name"})
     failed = runner.invoke(app, ["db", "init", "--db", db_url, "--athena", str(bad)])

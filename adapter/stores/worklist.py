@@ -1,0 +1,160 @@
+"""The unmapped-code worklist in the adapter part: what the maps miss, counted as data flows.
+
+The loader hands every record it maps, with `to_omop`'s findings, to a `Collector`
+(`collector.note(...)`), and the chunk's transaction writes what it gathered
+(`collector.flush(conn)`), so an interrupted load counts exactly what it committed.
+
+    unmapped_codes        (source_system, source_code) → element, map, map_version (the version
+                          that left the gap, at the last sighting), record_count, first_seen,
+                          last_seen, examples (up to 5 record pseudonyms, space-separated)
+    unmapped_code_records (source_system, source_code, record) → seen: one row per record
+                          pseudonym, so re-loading or re-mapping a record does not count it twice
+
+The pseudonym is the keyed pseudonym of the record id that PERSON.person_source_value holds,
+so an operator can find an example in the CDM, and the adapter part stays free of clear ids
+here too. `remap` (adapter/stores/remap.py) deletes the entries a reviewed import covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from adapter.errors import Finding
+from adapter.mds.record import MdsRecord
+from adapter.omop.schema import Dialect
+from adapter.stores.bulk import dialect_of
+from adapter.stores.record_store import adapter_name
+from adapter.terminology.service import Terminology
+from adapter.terminology.usagi import WorklistEntry
+from adapter.terminology.worklist import UnmappedCode, is_mapped, unmapped_codes
+
+__all__ = [
+    "MAX_EXAMPLES",
+    "Collector",
+    "delete_entries",
+    "read_worklist",
+    "worklist_statements",
+]
+
+MAX_EXAMPLES = 5
+
+
+def worklist_statements(dialect: Dialect) -> list[str]:
+    """CREATE … IF NOT EXISTS for the two worklist tables; run by `init_db`."""
+    big, text = ("bigint", "text") if dialect == "postgresql" else ("INTEGER", "TEXT")
+    codes, uses = adapter_name("unmapped_codes", dialect), adapter_name("unmapped_code_records",
+                                                                          dialect)  # fmt: skip
+    return [
+        f"CREATE TABLE IF NOT EXISTS {codes} (source_system {text} NOT NULL, "
+        f"source_code {text} NOT NULL, element {text} NOT NULL, map {text} NOT NULL, "
+        f"map_version {text} NOT NULL, record_count {big} NOT NULL, "
+        f"first_seen {text} NOT NULL, last_seen {text} NOT NULL, examples {text} NOT NULL, "
+        "PRIMARY KEY (source_system, source_code))",
+        f"CREATE TABLE IF NOT EXISTS {uses} (source_system {text} NOT NULL, "
+        f"source_code {text} NOT NULL, record {text} NOT NULL, seen {text} NOT NULL, "
+        "PRIMARY KEY (source_system, source_code, record))",
+    ]
+
+
+@dataclass
+class Collector:
+    """Unmapped codes met since the last flush; one per load run."""
+
+    terminology: Terminology
+    pseudonym: Callable[[str], str]
+    seen: dict[UnmappedCode, list[str]] = field(default_factory=dict)
+
+    def note(self, record: MdsRecord, findings: Sequence[Finding]) -> None:
+        """Remember the record's unmapped codes (the loader calls this after `to_omop`)."""
+        codes = unmapped_codes(record, findings, self.terminology)
+        if not codes:
+            return
+        who = self.pseudonym(record.record_id)
+        for code in codes:
+            self.seen.setdefault(code, []).append(who)
+
+    def flush(self, conn: Connection) -> None:
+        """Write what was noted, in the caller's (chunk) transaction, and forget it."""
+        if not self.seen:
+            return
+        dialect = dialect_of(conn)
+        codes = adapter_name("unmapped_codes", dialect)
+        uses = adapter_name("unmapped_code_records", dialect)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        conn.execute(
+            sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
+                    "VALUES (:s, :c, :r, :now) ON CONFLICT DO NOTHING"),
+            [{"s": k.system, "c": k.code, "r": r, "now": now}
+             for k, who in self.seen.items() for r in dict.fromkeys(who)],
+        )  # fmt: skip
+        for key, who in sorted(self.seen.items()):
+            _upsert(conn, codes, uses, key, who, now)
+        self.seen.clear()
+
+
+def _upsert(
+    conn: Connection, codes: str, uses: str, key: UnmappedCode, who: list[str], now: str
+) -> None:
+    where = {"s": key.system, "c": key.code}
+    count = int(conn.execute(
+        sa.text(f"SELECT count(*) FROM {uses} WHERE source_system = :s AND source_code = :c"),
+        where,
+    ).scalar_one())  # fmt: skip
+    found = conn.execute(
+        sa.text(f"SELECT examples FROM {codes} WHERE source_system = :s AND source_code = :c"),
+        where,
+    ).first()
+    old = found[0].split() if found is not None and found[0] else []
+    examples = " ".join(list(dict.fromkeys([*old, *who]))[:MAX_EXAMPLES])
+    values: dict[str, Any] = {**where, "e": key.element, "m": key.map, "v": key.map_version,
+                              "n": count, "now": now, "x": examples}  # fmt: skip
+    if found is None:
+        conn.execute(
+            sa.text(f"INSERT INTO {codes} (source_system, source_code, element, map, "
+                    "map_version, record_count, first_seen, last_seen, examples) VALUES "
+                    "(:s, :c, :e, :m, :v, :n, :now, :now, :x)"),
+            values,
+        )  # fmt: skip
+    else:
+        conn.execute(
+            sa.text(f"UPDATE {codes} SET element = :e, map = :m, map_version = :v, "
+                    "record_count = :n, last_seen = :now, examples = :x "
+                    "WHERE source_system = :s AND source_code = :c"),
+            values,
+        )  # fmt: skip
+
+
+def read_worklist(conn: Connection, terminology: Terminology | None = None) -> list[WorklistEntry]:
+    """The worklist, most frequent first; with `terminology`, only codes it still leaves open."""
+    name = adapter_name("unmapped_codes", dialect_of(conn))
+    rows = conn.execute(
+        sa.text(f"SELECT source_system, source_code, element, map, map_version, record_count, "
+                f"first_seen, last_seen, examples FROM {name} "
+                "ORDER BY record_count DESC, source_system, source_code")
+    )  # fmt: skip
+    out = [
+        WorklistEntry(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], tuple(r[8].split()))
+        for r in rows
+    ]
+    if terminology is not None:
+        out = [e for e in out if not is_mapped(terminology, e.system, e.code)]
+    return out
+
+
+def delete_entries(conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
+    """Drop worklist entries (and their record rows) a reviewed import has covered."""
+    if not keys:
+        return
+    dialect = dialect_of(conn)
+    for table in ("unmapped_codes", "unmapped_code_records"):
+        conn.execute(
+            sa.text(f"DELETE FROM {adapter_name(table, dialect)} "
+                    "WHERE source_system = :s AND source_code = :c"),
+            [{"s": s, "c": c} for s, c in keys],
+        )  # fmt: skip
