@@ -23,8 +23,7 @@ from adapter.mds.record import MdsRecord
 from adapter.omop.rows import OmopRows
 from adapter.omop.schema import table
 from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, owner_column, read_where
-from adapter.stores.load import engine_for
-from adapter.stores.omop_db import Target
+from adapter.stores.omop_db import Target, engine_for
 from adapter.stores.record_store import adapter_name, crosswalk
 
 __all__ = ["PAGE_SIZE", "FromOmop", "default_from_omop", "export_records", "stored_records"]

@@ -23,15 +23,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from adapter.errors import Finding, Level
 from adapter.mds.record import MdsRecord
@@ -42,7 +41,7 @@ from adapter.sources.jsonl import dumps
 from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, insert, owner_column
 from adapter.stores.concepts import DbResolver, condition_codes
 from adapter.stores.incoming import Incoming, Tombstone, chunks, quarantine_row
-from adapter.stores.omop_db import Target, connect
+from adapter.stores.omop_db import Target, engine_for
 from adapter.stores.pseudonym import Pseudonymiser
 from adapter.stores.record_store import (
     RECORD_NO,
@@ -69,7 +68,6 @@ __all__ = [
     "ToOmop",
     "default_to_omop",
     "delete_rows",
-    "engine_for",
     "load_records",
 ]
 
@@ -394,16 +392,3 @@ def load_records(
 def _cdm_source_empty(conn: Connection) -> bool:
     name = qualified_name("cdm_source", "cdm", dialect_of(conn))
     return int(conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one()) == 0
-
-
-@contextmanager
-def engine_for(target: Target) -> Iterator[Engine]:
-    """The caller's engine, or one made for a URL and disposed of afterwards."""
-    if isinstance(target, Engine):
-        yield target
-        return
-    engine = connect(target)
-    try:
-        yield engine
-    finally:
-        engine.dispose()

@@ -41,6 +41,7 @@ __all__ = [
     "bundled_vocabulary",
     "concept_count",
     "connect",
+    "engine_for",
     "find_concepts",
     "init_db",
     "load_vocabulary",
@@ -88,7 +89,7 @@ def connect(url: str) -> Engine:
 
 
 @contextmanager
-def _engine(target: Target) -> Iterator[Engine]:
+def engine_for(target: Target) -> Iterator[Engine]:
     """Use the caller's engine, or make one for a URL and dispose of it afterwards."""
     if isinstance(target, Engine):
         yield target
@@ -163,7 +164,7 @@ def init_db(target: Target) -> InitReport:
     On PostgreSQL all of it is one transaction (DDL is transactional there), so a failure
     leaves no half-made schema. Tables already present are checked column by column and kept.
     """
-    with _engine(target) as engine:
+    with engine_for(target) as engine:
         dialect = _dialect(engine)
         created: list[str] = []
         kept: list[str] = []
@@ -275,7 +276,7 @@ def load_vocabulary(target: Target, directory: Path) -> VocabularyLoad:
     files = find_files(directory)
     given = {f.table.name for f in files}
     started = datetime.now(UTC)
-    with _engine(target) as engine:
+    with engine_for(target) as engine:
         dialect = _dialect(engine)
         counts: dict[str, int] = {}
         with engine.begin() as conn:
@@ -296,7 +297,7 @@ def load_vocabulary(target: Target, directory: Path) -> VocabularyLoad:
 
 def concept_count(target: Target) -> int:
     """How many concepts are loaded (0: no vocabulary yet)."""
-    with _engine(target) as engine, engine.connect() as conn:
+    with engine_for(target) as engine, engine.connect() as conn:
         name = qualified_name("concept", "vocab", _dialect(engine))
         return int(conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one())
 
@@ -314,7 +315,7 @@ def find_concepts(
         wanted.setdefault(vocabulary_id, set()).add(concept_code)
     if isinstance(target, Connection):
         return _find_concepts(target, wanted)
-    with _engine(target) as engine, engine.connect() as conn:
+    with engine_for(target) as engine, engine.connect() as conn:
         return _find_concepts(conn, wanted)
 
 

@@ -29,8 +29,8 @@ from adapter.mds.rules import RuleConfig
 from adapter.sources.jsonl import parse_line
 from adapter.stores.bulk import dialect_of
 from adapter.stores.incoming import Incoming
-from adapter.stores.load import LoadReport, ToOmop, engine_for, load_records
-from adapter.stores.omop_db import Target
+from adapter.stores.load import LoadReport, ToOmop, load_records
+from adapter.stores.omop_db import Target, engine_for
 from adapter.stores.pseudonym import Pseudonymiser
 from adapter.stores.record_store import adapter_name
 from adapter.stores.runs import finish_run, start_run
