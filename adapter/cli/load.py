@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +32,7 @@ from adapter.stores.incoming import (
     read_incoming,
 )
 from adapter.stores.load import CHUNK_SIZE, load_records
-from adapter.stores.omop_db import connect
+from adapter.stores.omop_db import engine_for
 from adapter.stores.pseudonym import pseudonymiser_from_settings
 
 __all__ = ["export", "load", "register"]
@@ -57,6 +57,19 @@ def _fail(message: str, exc: Exception) -> typer.Exit:
     """Exit 2 (the command could not run) with the reason on stderr."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(2)
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Set-up and database failures end the command with exit 2 and the reason, no traceback."""
+    try:
+        yield
+    except (ConfigurationError, SourceError) as exc:
+        raise _fail(str(exc), exc) from exc
+    except (OperationalError, ProgrammingError) as exc:
+        raise _fail(
+            f"cannot use the database (run `mds-adapter db init`?): {exc.orig}", exc
+        ) from exc
 
 
 def load(
@@ -102,11 +115,9 @@ def load(
                 "file to MDS JSON Lines first"
             )
     warnings: list[Finding] = []
-    engine = None
-    try:
+    with _reported():
         pseudonym = pseudonymiser_from_settings()
-        engine = connect(db or settings().db_url)
-        with ExitStack() as stack:
+        with engine_for(db or settings().db_url) as engine, ExitStack() as stack:
             items: list[Iterator[Incoming]] = []
             if file is not None:
                 raw = stack.enter_context(file.open("rb"))
@@ -127,15 +138,6 @@ def load(
                 source=str(file) if file is not None else "--delete",
                 chunk_size=chunk_size,
             )
-    except (ConfigurationError, SourceError) as exc:
-        raise _fail(str(exc), exc) from exc
-    except (OperationalError, ProgrammingError) as exc:
-        raise _fail(
-            f"cannot use the database (run `mds-adapter db init`?): {exc.orig}", exc
-        ) from exc
-    finally:
-        if engine is not None:
-            engine.dispose()
     counts = report.counts()
     rate = (counts["loaded"] + counts["updated"] + counts["unchanged"]) / max(report.seconds, 1e-9)
     unmapped = report.unmapped.total()
@@ -174,10 +176,8 @@ def export(
         raise typer.BadParameter("--to supports mds only (for now)")
     if source not in ("cdm", "store"):
         raise typer.BadParameter("--from must be cdm or store")
-    engine = None
     written = failed = 0
-    try:
-        engine = connect(db or settings().db_url)
+    with _reported(), engine_for(db or settings().db_url) as engine:
         found = export_records(engine) if source == "cdm" else stored_records(engine)
         with output.open("wb") as out, progress("export", None) as (bar, task):
             for item in found:
@@ -189,15 +189,6 @@ def export(
                 written += 1
                 if bar is not None and task is not None:
                     bar.advance(task)
-    except (ConfigurationError, SourceError) as exc:
-        raise _fail(str(exc), exc) from exc
-    except (OperationalError, ProgrammingError) as exc:
-        raise _fail(
-            f"cannot use the database (run `mds-adapter db init`?): {exc.orig}", exc
-        ) from exc
-    finally:
-        if engine is not None:
-            engine.dispose()
     typer.echo(f"wrote {written} records to {output}" + (f"; {failed} failed" if failed else ""),
                err=True)  # fmt: skip
     raise typer.Exit(1 if failed else 0)
