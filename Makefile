@@ -14,18 +14,28 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job on the embedded default: generate a sample, check it against the MDS rules, load
-# it into an OMOP CDM v5.4 SQLite database and read it back. The pseudonym key below is for this
-# synthetic demo only: real loads need MDS_ADAPTER_PSEUDONYM_KEY set (there is no default).
-DEMO_DB := sqlite:///$(OUT)/omop.sqlite
+# it into an OMOP CDM v5.4 SQLite database, read it back, then serve the FHIR API on that
+# database until Ctrl-C (RUN_SERVE=no stops after the export). The pseudonym key and the token
+# below are for this synthetic demo only: real loads need MDS_ADAPTER_PSEUDONYM_KEY set (there
+# is no default) and real tokens in MDS_ADAPTER_API_KEYS.
+DEMO_DB   := sqlite:///$(OUT)/omop.sqlite
+DEMO_KEY  := synthetic-demo-only-key
+DEMO_KEYS := {"demo-token": {"client": "demo", "scopes": ["bundle.write", "export.read", "admin"]}}
+RUN_SERVE ?= yes
 run: $(STAMP)
 	mkdir -p $(OUT)
 	rm -f $(OUT)/omop.sqlite
 	$(BIN)/mds-adapter synth --n 1000 --seed 1 -o $(OUT)/sample.jsonl
 	$(BIN)/mds-adapter check $(OUT)/sample.jsonl
 	$(BIN)/mds-adapter db init --db $(DEMO_DB)
-	MDS_ADAPTER_PSEUDONYM_KEY=synthetic-demo-only-key $(BIN)/mds-adapter load $(OUT)/sample.jsonl --db $(DEMO_DB)
+	MDS_ADAPTER_PSEUDONYM_KEY=$(DEMO_KEY) $(BIN)/mds-adapter load $(OUT)/sample.jsonl --db $(DEMO_DB)
 	$(BIN)/mds-adapter export --db $(DEMO_DB) --to mds -o $(OUT)/exported.jsonl
 	cmp $(OUT)/sample.jsonl $(OUT)/exported.jsonl && echo "export equals the sample"
+ifeq ($(RUN_SERVE),yes)
+	@echo "serving the FHIR API on $(DEMO_DB) at http://127.0.0.1:8080/fhir (token demo-token; Ctrl-C stops)"
+	MDS_ADAPTER_PSEUDONYM_KEY=$(DEMO_KEY) MDS_ADAPTER_API_KEYS='$(DEMO_KEYS)' \
+		$(BIN)/mds-adapter serve --db $(DEMO_DB)
+endif
 
 test: lint
 	$(BIN)/mds-adapter terminology check
