@@ -12,7 +12,8 @@ What the counts count (docs/api.md says the same):
 
 Completeness is over the stored records (not deleted) per institution: an element is present
 when the record's canonical JSON has it with a value (not null, not an empty list). The core
-elements are those with level `core` in terminology/mds-dictionary.tsv.
+elements are those with level `core` in terminology/mds-dictionary.tsv. A record or item with
+no institution is reported under institution null.
 
 The queries read the store; `daily`, `completeness` and `missing` are pure over their rows.
 """
@@ -93,7 +94,7 @@ def daily(
                 continue
             if institution is not None and inst != institution:
                 continue
-            counts.setdefault((day, inst), Counter())[kind] += n
+            counts.setdefault((day, inst or None), Counter())[kind] += n
     return [
         {"day": day.isoformat(), "institution": inst, "received": c["accepted"] + c["rejected"],
          "accepted": c["accepted"], "rejected": c["rejected"]}
@@ -130,13 +131,13 @@ def completeness(
     """Per institution: each core element's present count, the total and the fraction."""
     totals: Counter[str] = Counter()
     present: dict[str, Counter[str]] = {}
-    for inst, _, record in records:
+    for inst, _, record in records:  # "" is how the store keeps "no institution"
         totals[inst] += 1
         have = present.setdefault(inst, Counter())
         for name in core:
             have[name] += _present(record.get(name))
     return [
-        {"institution": inst, "records": totals[inst], "elements": [
+        {"institution": inst or None, "records": totals[inst], "elements": [
             {"element": name, "present": present[inst][name], "total": totals[inst],
              "fraction": round(present[inst][name] / totals[inst], 4)} for name in core]}
         for inst in sorted(totals)
@@ -150,4 +151,4 @@ def missing(
     for inst, record_id, record in records:
         lacking = missing_core(record, core)
         if lacking:
-            yield {"record_id": record_id, "institution": inst, "missing": lacking}
+            yield {"record_id": record_id, "institution": inst or None, "missing": lacking}
