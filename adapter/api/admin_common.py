@@ -20,7 +20,7 @@ from adapter.api.state import ApiState
 from adapter.config import Scope
 from adapter.stores.quarantine import ensure_quarantine_resolved
 
-__all__ = ["MAX_ID", "MAX_LIMIT", "Admin", "Limit", "admin_db", "state_of"]
+__all__ = ["MAX_ID", "MAX_LIMIT", "Admin", "Limit", "Text", "admin_db", "state_of"]
 
 MAX_LIMIT = 500
 MAX_ID = 2**63 - 1
@@ -28,6 +28,8 @@ MAX_ID = 2**63 - 1
 
 Admin = Annotated[Client, Depends(require(Scope.ADMIN))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
+Text = Annotated[str | None, Query(max_length=500, pattern=r"^[^\x00-\x1f]*$")]
+"""A text filter: no control characters (PostgreSQL refuses NUL; a 400 names the parameter)."""
 
 
 def state_of(request: Request) -> ApiState:

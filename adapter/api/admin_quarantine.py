@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from adapter.api.admin_common import MAX_ID, Admin, Limit, admin_db, state_of
+from adapter.api.admin_common import MAX_ID, Admin, Limit, Text, admin_db, state_of
 from adapter.api.metrics import metrics_of
 from adapter.api.outcomes import ApiError, FhirResponse, issue, operation_outcome, status_code
 from adapter.api.reprocess import Outcome, reprocess
@@ -49,8 +49,8 @@ router = APIRouter(tags=["admin"])
 def list_items(
     request: Request,
     client: Admin,
-    source: Annotated[str | None, Query(max_length=500)] = None,
-    institution: Annotated[str | None, Query(max_length=200)] = None,
+    source: Text = None,
+    institution: Text = None,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     resolved: bool | None = None,
     limit: Limit = 50,

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import JSONResponse
 
-from adapter.api.admin_common import MAX_ID, Admin, Limit, admin_db, state_of
+from adapter.api.admin_common import MAX_ID, Admin, Limit, Text, admin_db, state_of
 from adapter.api.outcomes import ApiError
 from adapter.stores.run_list import list_runs, read_run
 
@@ -25,7 +25,7 @@ router = APIRouter(tags=["admin"])
 def get_runs(
     request: Request,
     client: Admin,
-    command: Annotated[str | None, Query(max_length=50)] = None,
+    command: Text = None,
     limit: Limit = 50,
     before: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="cursor: `next` of a page")

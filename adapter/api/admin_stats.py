@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse
 
-from adapter.api.admin_common import Admin, Limit, admin_db, state_of
+from adapter.api.admin_common import Admin, Limit, Text, admin_db, state_of
 from adapter.api.outcomes import ApiError
 from adapter.stores.stats import (
     completeness,
@@ -32,7 +32,7 @@ from adapter.stores.stats import (
 
 __all__ = ["get_completeness", "get_daily", "get_missing", "router"]
 
-Institution = Annotated[str | None, Query(max_length=200)]
+Institution = Text
 
 router = APIRouter(tags=["admin"])
 

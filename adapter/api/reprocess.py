@@ -68,9 +68,9 @@ def _fhir(item: QuarantineItem, raw: bytes, state: ApiState) -> Outcome:
         raise _bad_body("a Bundle or a list of entries")
     s = plan({"resourceType": "Bundle", "type": "batch", "entry": entries}, state)
     out = Outcome(issues=[x for i in range(len(entries)) for x in s.errors([i])])
-    if not out.issues and not s.groups:
-        out.issues.append(issue("processing", "the entries hold no Patient: no MDS record",
-                                expression=["Bundle.entry"]))  # fmt: skip
+    if not out.issues and len(s.groups) != 1:
+        made = f"the entries make {len(s.groups)} MDS records; a quarantine item is one"
+        out.issues.append(issue("processing", made, expression=["Bundle.entry"]))
     if out.issues:
         return out
     commit(s, state, item.source)

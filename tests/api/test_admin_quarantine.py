@@ -209,3 +209,24 @@ def test_a_corrected_body_that_is_not_json_is_400(db_client: TestClient) -> None
     receipt = db_client.get(f"/admin/receipts/{response.headers['X-Receipt-Id']}",
                             headers=ADMIN).json()  # fmt: skip
     assert receipt["status"] == 400
+
+
+def test_a_corrected_body_of_two_records_is_refused(db_client: TestClient) -> None:
+    post_defective_batch(db_client)
+    index, record, _ = defective()[1]
+    item = db_client.get("/admin/quarantine", params={"limit": 1}, headers=ADMIN).json()["items"][0]
+    two = [*fhir_entries(clean(index)), *fhir_entries(clean(0))]
+    response = db_client.post(f"/admin/quarantine/{item['id']}/$reprocess",
+                              content=orjson.dumps(two), headers=ADMIN)  # fmt: skip
+    assert response.status_code == 422
+    assert [i["diagnostics"] for i in response.json()["issue"]] == [
+        "the entries make 2 MDS records; a quarantine item is one"
+    ]
+    assert person_of(url_of(db_client), record.record_id) == []
+
+
+@pytest.mark.parametrize("path", ["/admin/quarantine", "/admin/stats/missing"])
+def test_a_filter_with_a_nul_is_400_not_a_database_error(db_client: TestClient, path: str) -> None:
+    response = db_client.get(path, params={"institution": "IOR\x00"}, headers=ADMIN)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["institution"]
