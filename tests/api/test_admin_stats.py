@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from adapter.mds.dictionary import elements
 from adapter.mds.record import MdsRecord
 from adapter.mds.synth import generate
+from tests.api.admin_data import SEED, N, fhir_entries
 from tests.api.conftest import ADMIN, WRITE, bundle
-from tests.api.test_admin_quarantine import SEED, N, fhir_entries
 
 CORE = [e.name for e in elements() if e.level == "core"]
 
@@ -47,10 +47,11 @@ def test_daily_counts_records_per_institution(db_client: TestClient) -> None:
     assert response.status_code == 200
     assert response.json() == {"days": expected}
     assert sum(d["received"] for d in response.json()["days"]) == N
-    one = db_client.get("/admin/stats/daily", params={"institution": "MGH", "from": today,
-                                                      "to": today}, headers=ADMIN)  # fmt: skip
+    day = today.isoformat()
+    one = db_client.get("/admin/stats/daily", params={"institution": "MGH", "from": day,
+                                                      "to": day}, headers=ADMIN)  # fmt: skip
     assert one.json()["days"] == [d for d in expected if d["institution"] == "MGH"]
-    later = db_client.get("/admin/stats/daily", params={"from": today + timedelta(days=1)},
+    later = db_client.get("/admin/stats/daily", params={"from": str(today + timedelta(days=1))},
                           headers=ADMIN)  # fmt: skip
     assert later.json() == {"days": []}
     # the same bundle again: nothing new is stored or quarantined, so nothing more is counted

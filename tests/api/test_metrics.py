@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapter.stores.omop_db import init_db
+from tests.api.admin_data import url_of
 from tests.api.conftest import ADMIN, WRITE, bundle, entries
-from tests.api.test_admin_quarantine import url_of
 from tests.db.helpers import dialect_of, rows
 
 
