@@ -12,6 +12,7 @@ string and no body).
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import date
 from itertools import islice
 from typing import Annotated
@@ -73,8 +74,8 @@ def get_missing(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
     """The records lacking core elements (ordered by institution, record id), with which."""
-    with admin_db(state_of(request)) as conn:
-        found = list(islice(missing(stored_records(conn, institution), core_elements()),
-                            offset, offset + limit + 1))  # fmt: skip
+    state = state_of(request)
+    with admin_db(state) as conn, closing(stored_records(conn, institution)) as records:
+        found = list(islice(missing(records, core_elements()), offset, offset + limit + 1))
     following = offset + limit if len(found) > limit else None
     return JSONResponse({"items": found[:limit], "next_offset": following})

@@ -5,8 +5,9 @@ counts only its own traffic. Counters live in this process: with several server 
 each is scraped on its own (Prometheus sums them).
 
 Labels are bounded: the route is the template (`/admin/quarantine/{quarantine_id}`, or
-`unmatched` for a 404 of the router), never the raw path, so ids cannot grow the label set;
-no label holds a client name, a record id or a code.
+`unmatched` for a 404 of the router), never the raw path, so ids cannot grow the label set; an
+unknown HTTP method is `other`; no label holds a client name, a record id or a code. Bundles
+and entries are counted once a submission passed authentication (a 401/403 is a request only).
 
 Scope: `admin`, like the other operator routes (a scraper sends the token with
 `authorization: {credentials: …}` in its scrape config); 401/403 otherwise.
@@ -41,6 +42,7 @@ __all__ = [
     "router",
 ]
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 router = APIRouter(tags=["admin"])
@@ -65,6 +67,7 @@ class Metrics:
                             registry=r)  # fmt: skip
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
+        method = method if method in _METHODS else "other"  # a client can send any token
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 

@@ -21,7 +21,7 @@ The queries read the store; `daily`, `completeness` and `missing` are pure over 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -104,16 +104,20 @@ def daily(
 
 def stored_records(
     conn: Connection, institution: str | None = None
-) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(institution, record_id, record JSON) of every live record, in a stable order."""
+) -> Generator[tuple[str, str, dict[str, Any]], None, None]:
+    """(institution, record_id, record JSON) of every live record, in a stable order.
+
+    Close the iterator (contextlib.closing) when stopping early: it holds an open cursor."""
     sql = (f"SELECT institution, record_id, record_json FROM "
            f"{adapter_name('records', dialect_of(conn))} WHERE NOT deleted")  # fmt: skip
     params: dict[str, Any] = {}
     if institution is not None:
         sql += " AND institution = :institution"
         params["institution"] = institution
-    for row in conn.execute(sa.text(sql + " ORDER BY institution, record_id"), params):
-        yield str(row[0]), str(row[1]), orjson.loads(row[2])
+    query = sa.text(sql + " ORDER BY institution, record_id")
+    with conn.execution_options(stream_results=True).execute(query, params) as result:
+        for row in result:  # streamed (a server-side cursor on PostgreSQL): constant memory
+            yield str(row[0]), str(row[1]), orjson.loads(row[2])
 
 
 def _present(value: Any) -> bool:

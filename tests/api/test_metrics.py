@@ -49,6 +49,7 @@ def test_counters_after_known_posts(db_client: TestClient) -> None:
     assert refused.status_code == 422
     db_client.get("/admin/quarantine/4242", headers=ADMIN)
     db_client.get("/no/such/path")
+    db_client.request("BREW", "/no/such/path")
     got = samples(db_client)
     ok = sum(not s.startswith("422") for s in statuses)
     assert 0 < ok < len(batch)
@@ -61,6 +62,8 @@ def test_counters_after_known_posts(db_client: TestClient) -> None:
                                              ("route", "/admin/quarantine/{quarantine_id}"),
                                              ("status", "404"))): 1.0,
         ("mds_adapter_http_requests_total", (("method", "GET"), ("route", "unmatched"),
+                                             ("status", "404"))): 1.0,
+        ("mds_adapter_http_requests_total", (("method", "other"), ("route", "unmatched"),
                                              ("status", "404"))): 1.0,
         ("mds_adapter_http_request_duration_seconds_count", (("method", "POST"),
                                                              ("route", "/fhir"))): 2.0,
