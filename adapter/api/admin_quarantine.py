@@ -106,8 +106,11 @@ def _run(state: ApiState, quarantine_id: int, corrected: bytes | None,
               "accepted": len(out.records) if out.accepted else 0, "rows": out.rows}  # fmt: skip
     entry = AuditEntry(receipt, at, client, "quarantine.reprocess", status, out.run_id,
                        counts, operation_outcome(out.issues))  # fmt: skip
-    with state.audit_engine().begin() as conn:
-        write_audit(conn, entry)
+    try:
+        with state.audit_engine().begin() as conn:
+            write_audit(conn, entry)
+    except SQLAlchemyError:  # the database went away: say so rather than answer 500
+        status, out.issues = 503, [issue("transient", "the database is not reachable")]
     if status != 200:
         return status, operation_outcome(out.issues, receipt), out.rows
     return 200, {"id": quarantine_id, "resolved_at": at.isoformat(), "resolved_run": out.run_id,
