@@ -3,6 +3,7 @@
     python -m bench synth-check [--n 100000]
     python -m bench fhir [--n 100000]         (by hand: bench/fhir.py)
     python -m bench load [--n 10000]          (SQLite and PostgreSQL: bench/load.py)
+    python -m bench admin [--n 10000]         (admin statistics: bench/admin.py)
 
 Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
 the same process does on the same data with the work removed: orjson writing the same records
@@ -37,6 +38,10 @@ def stage(name: str, n: int, path: Path) -> dict[str, float]:
         from bench.fhir import fhir_stage
 
         return fhir_stage(name, n, path, _rss_mib)
+    if name.startswith("admin-"):
+        from bench.admin import admin_stage
+
+        return admin_stage(name, n, path, _rss_mib)
     if name.startswith("load-"):
         from bench.load import load_stage
 
@@ -156,19 +161,37 @@ def load(n: int) -> None:
               f"{limits}  {limit:<37}{r['rss']:>13.0f}")  # fmt: skip
 
 
+def admin(n: int) -> None:
+    from bench.admin import admin_rows
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = admin_rows(n, Path(tmp), _child)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, one process per stage")  # fmt: skip
+    head = (f"{'stage':<21}{'database':<11}{'records':>8}{'s':>7}{'records/s':>11}"
+            f"{'limit rec/s':>13}  {'limit':<36}{'peak RSS MiB':>13}")  # fmt: skip
+    print(head)
+    print("-" * len(head))
+    for name, kind, size, r, limit in rows:
+        print(f"{name:<21}{kind:<11}{size:>8}{r['seconds']:>7.2f}{size / r['seconds']:>11,.0f}"
+              f"{size / r['limit_seconds']:>13,.0f}  {limit:<36}{r['rss']:>13.0f}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "_stage":
         sys.stdout.write(orjson.dumps(stage(args[1], int(args[2]), Path(args[3]))).decode())
         return
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["synth-check", "fhir", "load"])
+    parser.add_argument("what", choices=["synth-check", "fhir", "load", "admin"])
     parser.add_argument("--n", type=int, default=None, help="100 000 (load: 10 000)")
     ns = parser.parse_args(args)
     if ns.n is None:
-        ns.n = 10_000 if ns.what == "load" else 100_000
+        ns.n = 10_000 if ns.what in ("load", "admin") else 100_000
     if ns.what == "load":
         load(ns.n)
+    elif ns.what == "admin":
+        admin(ns.n)
     elif ns.what == "fhir":
         fhir(ns.n)
     else:

@@ -4,7 +4,8 @@ Tokens are configured keys (`MDS_ADAPTER_API_KEYS`, adapter/config.py), each nam
 its scopes. A route declares the scope it needs with `Depends(require(Scope.X))`; the answer is
 401 with `WWW-Authenticate: Bearer` when the token is missing or unknown, 403 when the token
 lacks the scope, both as OperationOutcomes. Scopes do not imply each other: `admin` reads
-receipts and nothing else, so a monitoring token cannot write data.
+receipts, the quarantine, runs, statistics and metrics and re-processes quarantine items, but
+cannot post bundles.
 
 The client id (never the token) goes into `request.state.client` for the request log and the
 audit table. Tokens are compared in constant time against every configured key.

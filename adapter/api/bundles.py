@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from adapter.api.auth import Client, require
 from adapter.api.body import fhir_json
 from adapter.api.ingest import Submission, commit, entry_outcome, plan
+from adapter.api.metrics import note_refused, note_submission
 from adapter.api.outcomes import ApiError, FhirResponse, operation_outcome
 from adapter.api.state import ApiState
 from adapter.config import Scope
@@ -89,12 +90,14 @@ async def post_bundle(
     at = datetime.now(UTC)
     action = "bundle"
     headers = {RECEIPT_HEADER: receipt}
+    body: Any = None
     try:
         body = await fhir_json(request)
         if isinstance(body, dict) and body.get("type") in ("batch", "transaction"):
             action = f"bundle.{body['type']}"
         s = await run_in_threadpool(plan, body, state)
         await run_in_threadpool(commit, s, state, f"api:{client.id}")
+        note_submission(request.app, s)
     except ApiError as exc:
         exc.outcome_id = receipt
         exc.headers.update(headers)
@@ -108,6 +111,7 @@ async def post_bundle(
             outcome=operation_outcome(exc.issues or [_only_issue(outcome)]),
         )
         await run_in_threadpool(_audit, state, entry)
+        note_refused(request.app, action, body)
         raise
     base = str(request.base_url).rstrip("/")
     issues = [x for i in range(len(s.entries)) for x in entry_outcome(s, i)[1]]

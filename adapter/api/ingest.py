@@ -263,7 +263,8 @@ def commit(s: Submission, state: ApiState, source: str) -> None:
         sub = orjson.dumps([s.entries[i] for i in [*g.indices, *g.shared]])
         if g not in good:
             g.status, g.outcome = 422, "rejected"
-            items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, _rejected_finding(s, g)))
+            items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, _rejected_finding(s, g),
+                                  g.record.institution if g.record else None))  # fmt: skip
             continue
         assert g.record is not None
         key = (g.record.institution or "", g.record.record_id)

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapter.api.metrics import metrics_of, route_template
 from adapter.api.outcomes import error_response
 
 __all__ = ["ACCESS_LOG", "RequestGuard"]
@@ -89,6 +90,9 @@ class RequestGuard:
         }
         if error is not None:
             line["error"] = error
+        if (metrics := metrics_of(scope.get("app"))) is not None:
+            metrics.request(str(line["method"]), route_template(scope), status,
+                            time.perf_counter() - started)  # fmt: skip
         ACCESS_LOG.log(logging.ERROR if status >= 500 else logging.INFO,
                        orjson.dumps(line).decode())  # fmt: skip
 

@@ -63,6 +63,8 @@ class Incoming:
     location: str
     raw: bytes
     item: MdsRecord | Finding | Tombstone
+    institution: str | None = None
+    """For a rejected item (a Finding) whose institution is known, e.g. a FHIR batch group."""
 
     @property
     def record_id(self) -> str | None:
@@ -170,7 +172,7 @@ def quarantine_row(
     """The quarantine row of rejected input: its raw text, where it was, and every reason."""
     item = incoming.item
     record_id = findings[0].record_id if findings else None
-    institution = item.institution if not isinstance(item, Finding) else None
+    institution = item.institution if not isinstance(item, Finding) else incoming.institution
     if isinstance(item, MdsRecord | Tombstone):
         record_id = item.record_id
     return {
