@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from adapter.api import admin, bundles, metadata, operations
+from adapter.api import admin, bulk, bundles, everything, metadata, operations
 from adapter.api.middleware import RequestGuard
 from adapter.api.outcomes import ApiError, error_response
 from adapter.api.schema import openapi_schema
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(RequestGuard, max_body_bytes=found.max_body_bytes)
-    for module in (metadata, operations, bundles, admin):
+    for module in (metadata, operations, bundles, admin, everything, bulk):
         app.include_router(module.router)
 
     def schema() -> dict[str, Any]:
