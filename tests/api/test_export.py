@@ -9,19 +9,25 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from adapter.api.bulk import NDJSON
 from adapter.errors import Finding
 from adapter.fhir import read_ndjson
 from adapter.fhir.bundle import resources
+from adapter.fhir.served import RESOURCE_TYPES
 from adapter.mds.record import MdsRecord
 from adapter.mds.synth import generate
+from adapter.stores.bulk import dialect_of
+from adapter.stores.bulk_export import OutputFile, write_export
+from adapter.stores.export_jobs import STALE_SECONDS
+from adapter.stores.record_store import adapter_name
 from tests.api.conftest import READ
 from tests.api.test_everything import TERMINOLOGY, outcome, post
 
@@ -178,3 +184,52 @@ def test_patient_level_export_leaves_organizations_out(
     expected = expected_counts(records)
     del expected["Organization"]
     assert {o["type"]: o["count"] for o in manifest["output"]} == expected
+
+
+def test_large_types_are_split_into_files_of_max_lines(
+    exporting: Callable[[], TestClient], tmp_path: Path
+) -> None:
+    client = exporting()
+    records = [r for r, _ in generate(5, seed=35)]
+    post(client, records)
+    state = client.app.state.api  # type: ignore[attr-defined]
+    files = write_export(state.engine, tmp_path / "split", TERMINOLOGY, types=RESOURCE_TYPES,
+                         max_lines=7)  # fmt: skip
+    by_type: dict[str, list[OutputFile]] = {}
+    for f in files:
+        by_type.setdefault(f.type, []).append(f)
+    expected = expected_counts(records)
+    assert set(by_type) == set(expected)
+    for kind, found in by_type.items():
+        full, rest = divmod(expected[kind], 7)
+        assert [(f.name, f.count) for f in found] == [
+            (f"{kind}-{i}.ndjson", 7 if i <= full else rest)
+            for i in range(1, full + (rest > 0) + 1)]  # fmt: skip
+    lines = [x for f in files for x in (tmp_path / "split" / f.name).read_bytes().splitlines()]
+    assert list(read_ndjson(lines, TERMINOLOGY)) == records
+
+
+def test_generated_records_emit_only_the_declared_types() -> None:
+    emitted = {x["resourceType"] for r, _ in generate(200, seed=36)
+               for x in resources(r, TERMINOLOGY)}  # fmt: skip
+    assert emitted == set(RESOURCE_TYPES)
+
+
+def test_a_job_whose_process_died_is_reported_interrupted(
+    exporting: Callable[[], TestClient],
+) -> None:
+    client = exporting()
+    location = kick_off(client, "?_type=Patient")
+    finished(client, location)
+    job = location.rsplit("/", 1)[1]
+    state = client.app.state.api  # type: ignore[attr-defined]
+    stale = (datetime.now(UTC) - timedelta(seconds=STALE_SECONDS + 1)).isoformat()
+    with state.engine.begin() as conn:  # what a server killed mid-export leaves behind
+        conn.execute(sa.text(f"UPDATE {adapter_name('export_jobs', dialect_of(conn))} SET "
+                             "status = 'running', heartbeat = :at, instance = 'gone' "
+                             "WHERE job_id = :id"), {"at": stale, "id": job})  # fmt: skip
+    restarted = exporting()
+    outcome(restarted.get(location, headers=READ), 500,
+            "the export was interrupted (the server stopped); start a new one")  # fmt: skip
+    outcome(restarted.get(location, headers=READ), 500,
+            "the export was interrupted (the server stopped); start a new one")  # fmt: skip
