@@ -283,7 +283,7 @@ def status(request: Request, job_id: JobId, client: Reader) -> Response:
             return Response(status_code=202, headers=progress)
         with state.engine.begin() as conn:
             end_job(conn, job.job_id, "failed", error="the export was interrupted (the server "
-                    "stopped); start a new one")  # fmt: skip
+                    "stopped); start a new one", if_running=True)  # fmt: skip
             job = read_job(conn, job.job_id) or job
     if job.status == "failed":
         raise ApiError(500, job.error or "the export failed", code="exception")

@@ -132,10 +132,15 @@ def end_job(
     *,
     output: list[dict[str, Any]] | None = None,
     error: str | None = None,
+    if_running: bool = False,
 ) -> None:
-    """A job's last state: completed with its output files, or failed with the reason."""
+    """A job's last state: completed with its output files, or failed with the reason.
+
+    `if_running` changes only a job still running (an "interrupted" verdict must not overwrite
+    a job that completed meanwhile)."""
+    only = " AND status = 'running'" if if_running else ""
     conn.execute(sa.text(f"UPDATE {_name(conn)} SET status = :status, output = :output, "
-                         "error = :error, heartbeat = :at WHERE job_id = :id"),
+                         f"error = :error, heartbeat = :at WHERE job_id = :id{only}"),
                  {"id": job_id, "status": status, "output": orjson.dumps(output or []).decode(),
                   "error": error, "at": _now()})  # fmt: skip
 

@@ -155,10 +155,15 @@ class Puller:
         deadline = time.monotonic() + self.max_wait
         try:
             manifest = self._wait(status, deadline)
+            outputs = manifest.get("output")
+            if not isinstance(outputs, list) or not all(
+                isinstance(o, dict) and isinstance(o.get("url"), str) for o in outputs
+            ):
+                raise PullError(f"GET {status}: the manifest has no valid output list")
             files: list[Path] = []
-            for n, output in enumerate(manifest.get("output", ()), start=1):
+            for n, output in enumerate(outputs, start=1):
                 path = directory / f"{n:04d}-{output.get('type', 'Resource')}.ndjson"
-                self._download(str(output["url"]), path)
+                self._download(output["url"], path)
                 files.append(path)
             if manifest.get("error"):
                 raise PullError(f"the export reported {len(manifest['error'])} error files")
@@ -172,7 +177,12 @@ class Puller:
         while True:
             response = self.request("GET", status, retry_500=False)
             if response.status_code == 200:
-                body: dict[str, Any] = response.json()
+                try:
+                    body = response.json()
+                except ValueError as exc:
+                    raise PullError(f"GET {status}: the manifest is not JSON") from exc
+                if not isinstance(body, dict):
+                    raise PullError(f"GET {status}: the manifest is not a JSON object")
                 return body
             left = deadline - time.monotonic()
             if left <= 0:
@@ -182,18 +192,26 @@ class Puller:
             time.sleep(max(0.05, min(wait, left, _MAX_SLEEP)))
 
     def _download(self, url: str, path: Path) -> None:
+        """Stream one file to disk, with the retries of `request` (a broken transfer too)."""
+        headers = self._headers(url, {"Accept": "application/fhir+ndjson"})
         for attempt in range(self.retries + 1):
-            with self.client.stream("GET", url, headers=self._headers(url)) as response:
-                if response.status_code in _RETRIED and attempt < self.retries:
-                    self._pause(response, attempt)
-                    continue
-                if response.status_code >= 400:
-                    response.read()
-                    raise PullError(_failure("GET", url, response))
-                with path.open("wb") as out:
-                    for chunk in response.iter_bytes():
-                        out.write(chunk)
-                return
+            last = attempt == self.retries
+            try:
+                with self.client.stream("GET", url, headers=headers) as response:
+                    if response.status_code in _RETRIED and not last:
+                        self._pause(response, attempt)
+                        continue
+                    if response.status_code >= 400:
+                        response.read()
+                        raise PullError(_failure("GET", url, response))
+                    with path.open("wb") as out:
+                        for chunk in response.iter_bytes():
+                            out.write(chunk)
+                    return
+            except httpx.TransportError as exc:
+                if last:
+                    raise PullError(f"GET {url}: {type(exc).__name__}: {exc}") from exc
+                self._pause(None, attempt)
 
 
 def _lines(files: Sequence[Path]) -> Iterator[tuple[str, Any]]:
