@@ -9,9 +9,10 @@ bounded total wait, the NDJSON files downloaded to a temporary directory, the jo
 afterwards); named patients (`patients=`) or a server without `$export` mean one
 `Patient/{id}/$everything` per patient (searchset pages followed through `next`). Resources are
 read with the FHIR reader (adapter/fhir/read.py), so every record comes with its findings, as
-from a file. The NDJSON files of an export hold each resource type apart, so the reader keeps
-the resources until the last file is read: memory grows with the export's resources (ADR 0003's
-1-2 kB each), while downloads stream to disk.
+from a file. The NDJSON files of an export hold each resource type apart; `patient_chunks`
+regroups them per Patient through a SQLite file next to the downloads, so memory holds one
+record's resources at a time (plus the Patient ids and Organizations), and downloads stream to
+disk.
 
 HTTP: one `httpx2` client; 429 and 502-504 (and 500 except on a status poll, where it means
 the job failed) are retried with exponential back-off or the server's `Retry-After`, at most
@@ -22,6 +23,7 @@ server's own origin.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
@@ -35,11 +37,19 @@ import httpx2 as httpx
 import orjson
 
 from adapter.errors import Finding, SourceError
+from adapter.fhir.codes import reference_key
 from adapter.fhir.read import read_labelled
 from adapter.mds.record import MdsRecord
 from adapter.terminology import Terminology
 
-__all__ = ["PullError", "Puller", "offers_export", "pull_records"]
+__all__ = [
+    "PullError",
+    "Puller",
+    "labelled_lines",
+    "offers_export",
+    "patient_chunks",
+    "pull_records",
+]
 
 _RETRIED = frozenset({429, 500, 502, 503, 504})
 _MAX_SLEEP = 30.0
@@ -162,7 +172,7 @@ class Puller:
                 raise PullError(f"GET {status}: the manifest has no valid output list")
             files: list[Path] = []
             for n, output in enumerate(outputs, start=1):
-                path = directory / f"{n:04d}-{output.get('type', 'Resource')}.ndjson"
+                path = directory / f"{output.get('type', 'Resource')}-{n:04d}.ndjson"
                 self._download(output["url"], path)
                 files.append(path)
             if manifest.get("error"):
@@ -214,7 +224,8 @@ class Puller:
                 self._pause(None, attempt)
 
 
-def _lines(files: Sequence[Path]) -> Iterator[tuple[str, Any]]:
+def labelled_lines(files: Sequence[Path]) -> Iterator[tuple[str, Any]]:
+    """The parsed lines of downloaded NDJSON files, labelled `<file name> line <n>`."""
     for path in files:
         with path.open("rb") as f:
             for number, line in enumerate(f, start=1):
@@ -223,7 +234,66 @@ def _lines(files: Sequence[Path]) -> Iterator[tuple[str, Any]]:
                         value: Any = orjson.loads(line)
                     except orjson.JSONDecodeError:
                         value = None  # the reader reports it as not a FHIR resource
-                    yield f"{path.name.split('-', 1)[1]} line {number}", value
+                    yield f"{path.name} line {number}", value
+
+
+def patient_chunks(files: Sequence[Path], workdir: Path) -> Iterator[tuple[str, Any]]:
+    """The downloaded resources regrouped as one collection Bundle per Patient, via disk.
+
+    The files keep types apart (all Patients, then all Conditions, …), so a reader would hold
+    every resource until the last file. Instead each line goes into a SQLite file in `workdir`
+    keyed by the Patient it names, and the Patients come back one at a time with their
+    resources and Organization, in the order of the Patient lines: memory holds one record's
+    resources, the Patient ids and the Organizations. Lines that are not resources, resources
+    whose Patient is not in the export, and unused Organizations come last, as they are, for
+    the reader to report.
+    """
+    db = sqlite3.connect(workdir / "by-patient.sqlite")
+    try:
+        db.execute("CREATE TABLE line (patient TEXT, seq INTEGER PRIMARY KEY, body BLOB)")
+        organizations: dict[str, dict[str, Any]] = {}
+        patients: dict[str, None] = {}
+        batch: list[tuple[str | None, bytes]] = []
+        for label, value in labelled_lines(files):
+            kind = value.get("resourceType") if isinstance(value, dict) else None
+            if kind is None or not isinstance(value, dict):
+                yield label, value
+                continue
+            if kind == "Organization" and isinstance(value.get("id"), str):
+                organizations[value["id"]] = value
+                continue
+            if kind == "Patient" and isinstance(value.get("id"), str):
+                key: str | None = value["id"]
+                patients[value["id"]] = None
+            else:
+                key = reference_key(value.get("subject") or value.get("patient"))
+            batch.append((key, orjson.dumps(value)))
+            if len(batch) >= 1000:
+                db.executemany("INSERT INTO line (patient, body) VALUES (?, ?)", batch)
+                batch.clear()
+        db.executemany("INSERT INTO line (patient, body) VALUES (?, ?)", batch)
+        db.execute("CREATE INDEX line_patient ON line (patient, seq)")
+        used: set[str] = set()
+        query = "SELECT body FROM line WHERE patient = ? ORDER BY seq"
+        for patient in patients:
+            found = [orjson.loads(b) for (b,) in db.execute(query, (patient,))]
+            refs = {reference_key(r.get("managingOrganization")) for r in found}
+            orgs = [organizations[k] for k in sorted(k for k in refs if k in organizations)]
+            used.update(o["id"] for o in orgs)
+            entries = [{"resource": r} for r in [*orgs, *found]]
+            yield f"Patient/{patient}", {"resourceType": "Bundle", "type": "collection",
+                                         "entry": entries}  # fmt: skip
+        db.execute("CREATE TEMP TABLE known (patient TEXT PRIMARY KEY)")
+        db.executemany("INSERT INTO known VALUES (?)", [(p,) for p in patients])
+        rest = db.execute("SELECT seq, body FROM line WHERE patient IS NULL OR patient NOT IN "
+                          "(SELECT patient FROM known) ORDER BY seq")  # fmt: skip
+        for seq, body in rest:
+            yield f"resource {seq}", orjson.loads(body)
+        for key, org in organizations.items():
+            if key not in used:
+                yield f"Organization/{key}", org
+    finally:
+        db.close()
 
 
 def pull_records(
@@ -246,4 +316,4 @@ def pull_records(
         raise PullError(f"{p.base} offers no $export: name the patients to read (--patient)")
     with TemporaryDirectory(prefix="mds-pull-") as tmp:
         files = p.export(Path(tmp))
-        yield from read_labelled(_lines(files), terminology)
+        yield from read_labelled(patient_chunks(files, Path(tmp)), terminology)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -21,12 +22,14 @@ from adapter.api.bulk import NDJSON
 from adapter.errors import Finding
 from adapter.fhir import read_ndjson
 from adapter.fhir.bundle import resources
+from adapter.fhir.read import read_labelled
 from adapter.fhir.served import RESOURCE_TYPES
 from adapter.mds.record import MdsRecord
 from adapter.mds.synth import generate
 from adapter.stores.bulk import dialect_of
 from adapter.stores.bulk_export import OutputFile, write_export
 from adapter.stores.export_jobs import STALE_SECONDS
+from adapter.stores.fhir_pull import patient_chunks
 from adapter.stores.record_store import adapter_name
 from tests.api.conftest import READ
 from tests.api.test_everything import TERMINOLOGY, outcome, post
@@ -233,3 +236,31 @@ def test_a_job_whose_process_died_is_reported_interrupted(
             "the export was interrupted (the server stopped); start a new one")  # fmt: skip
     outcome(restarted.get(location, headers=READ), 500,
             "the export was interrupted (the server stopped); start a new one")  # fmt: skip
+
+
+def test_pull_regroups_export_files_per_patient_and_reports_what_it_cannot_place(
+    exporting: Callable[[], TestClient], tmp_path: Path
+) -> None:
+    client = exporting()
+    records = [r for r, _ in generate(4, seed=37)]
+    post(client, records)
+    state = client.app.state.api  # type: ignore[attr-defined]
+    out = tmp_path / "files"
+    files = [out / f.name for f in write_export(state.engine, out, TERMINOLOGY,
+                                                types=RESOURCE_TYPES)]  # fmt: skip
+    patients = out / "Patient-1.ndjson"
+    lines = patients.read_bytes().splitlines()
+    gone = orjson.loads(lines[1])["id"]
+    patients.write_bytes(b"\n".join([lines[0], b"{not json", *lines[2:]]) + b"\n")
+    chunks = list(patient_chunks(files, tmp_path))
+    kept = [f"Patient/{orjson.loads(x)['id']}" for x in (lines[0], *lines[2:])]
+    assert [label for label, _ in chunks[:4]] == ["Patient-1.ndjson line 2", *kept]
+    back = list(read_labelled(chunks, TERMINOLOGY))
+    assert [x for x in back if not isinstance(x, Finding)] == [records[0], *records[2:]]
+    findings = [x for x in back if isinstance(x, Finding)]
+    assert findings[0].code == "fhir.not-a-resource"
+    unplaced = {(f.code, f.message.rsplit(": ", 1)[1]) for f in findings[1:]}
+    assert unplaced == {("fhir.unplaced-resource", f"its patient {gone} is not in the input")}
+    assert len(findings) - 1 == sum(
+        1 for x in resources(records[1], TERMINOLOGY)
+        if x["resourceType"] not in ("Patient", "Organization"))  # fmt: skip
