@@ -166,6 +166,10 @@ def test_only_the_starter_sees_a_job_and_delete_removes_it(
     outcome(client.get(url, headers=OTHER), 404, "no such export job")
     outcome(client.delete(location, headers=OTHER), 404, "no such export job")
     outcome(client.get(url), 401, "a bearer token is required")
+    writer = {"Authorization": "Bearer tok-write"}
+    for response in (client.get(location, headers=writer), client.get(url, headers=writer),
+                     client.delete(location, headers=writer)):  # fmt: skip
+        outcome(response, 403, "this token lacks the scope export.read")
     assert client.get(url, headers=READ).status_code == 200
     job = location.rsplit("/", 1)[1]
     assert (tmp_path / "exports" / job / "Patient-1.ndjson").is_file()

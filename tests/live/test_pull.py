@@ -65,6 +65,12 @@ def test_pull_via_bulk_export_and_via_everything(
     assert (code, stdout) == (0, ""), stderr
     assert f"50 records read from {server.fhir}: 50 written to {out} (jsonl), 0 rejected" in stderr
     assert out.read_bytes() == jsonl(records)
+    fhir = tmp_path / "bulk.ndjson"
+    code, _, stderr = pull("--from", server.fhir, "--token", "tok-read", "-o", str(fhir),
+                           "--to", "fhir", "--bundle", "collection")  # fmt: skip
+    assert code == 0, stderr
+    assert fhir.read_bytes() == b"".join(
+        orjson.dumps(to_fhir(r, TERMINOLOGY, "collection")) + b"\n" for r in records)  # fmt: skip
     out = tmp_path / "everything.jsonl"
     ids = [x for p in patients for x in ("--patient", p)]
     code, stdout, stderr = pull("--from", server.fhir, *ids, "-o", str(out), "--json")
