@@ -88,17 +88,14 @@ def pull(
                 counts["read"] += 1
                 yield item
 
-    puller = Puller(base, token, max_wait=max_wait)
     try:
-        with output.open("wb") as sink:
+        with Puller(base, token, max_wait=max_wait) as puller, output.open("wb") as sink:
             written = write(out_fmt, records(pull_records(base, patients=patient or (),
                                                           puller=puller)),
                             sink, bundle=bundle)  # type: ignore[arg-type]  # fmt: skip
     except SourceError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    finally:
-        puller.client.close()
     summary = {"read": counts["read"], "written": written, "rejected": counts["rejected"],
                "warnings": counts["warnings"], "to": out_fmt}  # fmt: skip
     if json:

@@ -98,6 +98,12 @@ class Puller:
         parts = urlsplit(self.base)
         self._origin = f"{parts.scheme}://{parts.netloc}"
 
+    def __enter__(self) -> Puller:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
     def _headers(self, url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {"Accept": "application/fhir+json", **(extra or {})}
         same = url == self._origin or url.startswith(self._origin + "/")
@@ -304,8 +310,14 @@ def pull_records(
     terminology: Terminology | None = None,
     puller: Puller | None = None,
 ) -> Iterator[MdsRecord | Finding]:
-    """Records and findings from the server at `base` (see the module docstring)."""
-    p = puller or Puller(base, token)
+    """Records and findings from the server at `base` (see the module docstring).
+
+    `puller` stays open (the caller's); without one, a Puller is made and closed here."""
+    if puller is None:
+        with Puller(base, token) as own:
+            yield from pull_records(base, patients=patients, terminology=terminology, puller=own)
+        return
+    p = puller
     terminology = terminology or Terminology.load()
     if patients:
         pages = (page for patient in patients for page in p.everything(patient))

@@ -24,7 +24,8 @@ from adapter.sources.jsonl import dumps
 from adapter.stores.fhir_pull import Puller, PullError, pull_records
 from adapter.terminology import Terminology
 from tests.api.conftest import WRITE, bundle
-from tests.live.server import LiveServer, free_port
+from tests.live.conftest import SERVER_ENV
+from tests.live.server import LiveServer, free_port, live_server
 
 runner = CliRunner()
 TERMINOLOGY = Terminology.load()
@@ -103,9 +104,27 @@ def test_pull_failures_are_one_line(server: LiveServer, tmp_path: Path) -> None:
 
 def test_an_unreachable_server_is_retried_then_one_line(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{free_port()}/fhir"
-    puller = Puller(base, "tok-read", retries=2, backoff=0.01)
     started = time.monotonic()
-    with pytest.raises(PullError) as caught:
+    with (
+        Puller(base, "tok-read", retries=2, backoff=0.01) as puller,
+        pytest.raises(PullError) as caught,
+    ):
         list(pull_records(base, puller=puller))
     assert str(caught.value).startswith(f"GET {base}/metadata: ConnectError: ")
     assert time.monotonic() - started < 5
+
+
+def test_5xx_is_retried_a_bounded_number_of_times(tmp_path: Path) -> None:
+    """A served database without `db init`: $export answers 503 every time."""
+    with live_server(f"sqlite:///{tmp_path / 'empty.sqlite'}", tmp_path, SERVER_ENV) as bare:
+        with (
+            Puller(bare.fhir, "tok-read", retries=2, backoff=0.01) as puller,
+            pytest.raises(PullError) as caught,
+        ):
+            list(pull_records(bare.fhir, puller=puller))
+        log = [orjson.loads(x) for x in bare.log.read_text().splitlines() if x.startswith("{")]
+    assert str(caught.value) == (
+        f"GET {bare.fhir}/$export: 503 Service Unavailable: the record store is not available "
+        "(database down or not initialised)")  # fmt: skip
+    assert [(x["path"], x["status"]) for x in log if x["path"] != "/health"] == [
+        ("/fhir/metadata", 200), *[("/fhir/$export", 503)] * 3]  # fmt: skip
