@@ -150,10 +150,11 @@ def _run(state: ApiState, exporter: Exporter, job: ExportJob, since: datetime | 
     """The job's thread: write the files, then record how it ended."""
     cancel = exporter.live[job.job_id][1]
     directory = _directory(state, job.job_id)
-    last = time.monotonic()
+    last, written = time.monotonic(), 0
 
     def beat(n: int) -> None:
-        nonlocal last
+        nonlocal last, written
+        written = n
         if time.monotonic() - last >= 1.0:
             last = time.monotonic()
             with state.engine.begin() as conn:
@@ -166,7 +167,7 @@ def _run(state: ApiState, exporter: Exporter, job: ExportJob, since: datetime | 
         if cancel.is_set():
             raise Cancelled
         with state.engine.begin() as conn:
-            note_progress(conn, job.job_id, done=job.total)
+            note_progress(conn, job.job_id, done=written)
             end_job(conn, job.job_id, "completed",
                     output=[{"type": f.type, "name": f.name, "count": f.count}
                             for f in files])  # fmt: skip
