@@ -49,6 +49,8 @@ class Settings(BaseSettings):
       token when true (they hold no patient data); when false any valid token may call them.
     - `max_body_bytes`: larger request bodies get 413 before being read whole.
     - `host` / `port`: where `mds-adapter serve` listens unless its options say otherwise.
+    - `export_dir`: where Bulk Data `$export` jobs write their NDJSON files (one folder per
+      job); default `mds-adapter-export` in the system's temp directory.
     - `terminology_dir` / `profiles_dir`: the terminology/ and profiles/ folders when they are
       not next to the package (a wheel install, the Docker image); the core reads the same
       variables itself.
@@ -65,6 +67,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, gt=0, lt=65536)
     terminology_dir: Path | None = None
     profiles_dir: Path | None = None
+    export_dir: Path | None = None
 
 
 def settings() -> Settings:

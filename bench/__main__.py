@@ -4,6 +4,7 @@
     python -m bench fhir [--n 100000]         (by hand: bench/fhir.py)
     python -m bench load [--n 10000]          (SQLite and PostgreSQL: bench/load.py)
     python -m bench admin [--n 10000]         (admin statistics: bench/admin.py)
+    python -m bench export [--n 10000]        ($export files and their read-back: bench/export.py)
 
 Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
 the same process does on the same data with the work removed: orjson writing the same records
@@ -46,6 +47,10 @@ def stage(name: str, n: int, path: Path) -> dict[str, float]:
         from bench.load import load_stage
 
         return load_stage(name, n, path, _rss_mib)
+    if name.startswith("export-"):
+        from bench.export import export_stage
+
+        return export_stage(name, n, path, _rss_mib)
     from adapter.errors import Finding
     from adapter.mds.rules import check_record
     from adapter.mds.synth import generate
@@ -177,21 +182,43 @@ def admin(n: int) -> None:
               f"{size / r['limit_seconds']:>13,.0f}  {limit:<36}{r['rss']:>13.0f}")  # fmt: skip
 
 
+def export(n: int) -> None:
+    from bench.export import export_rows
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = export_rows(n, Path(tmp), _child)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, one process per stage, SQLite record store")  # fmt: skip
+    head = (
+        f"{'stage':<25}{'records':>8}{'resources':>10}{'s':>7}{'records/s':>11}"
+        f"{'resources/s':>13}{'limit res/s':>13}  {'limit':<40}{'peak RSS MiB':>13}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, size, r, limit in rows:
+        count, s, lim = r["resources"], r["seconds"], r.get("limit_seconds")
+        limits = f"{count / lim:>13,.0f}" if lim else f"{'':>13}"
+        print(f"{name:<25}{size:>8}{count:>10,.0f}{s:>7.2f}{size / s:>11,.0f}{count / s:>13,.0f}"
+              f"{limits}  {limit:<40}{r['rss']:>13.0f}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "_stage":
         sys.stdout.write(orjson.dumps(stage(args[1], int(args[2]), Path(args[3]))).decode())
         return
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["synth-check", "fhir", "load", "admin"])
-    parser.add_argument("--n", type=int, default=None, help="100 000 (load: 10 000)")
+    parser.add_argument("what", choices=["synth-check", "fhir", "load", "admin", "export"])
+    parser.add_argument("--n", type=int, default=None, help="100 000 (load, admin, export: 10 000)")
     ns = parser.parse_args(args)
     if ns.n is None:
-        ns.n = 10_000 if ns.what in ("load", "admin") else 100_000
+        ns.n = 10_000 if ns.what in ("load", "admin", "export") else 100_000
     if ns.what == "load":
         load(ns.n)
     elif ns.what == "admin":
         admin(ns.n)
+    elif ns.what == "export":
+        export(ns.n)
     elif ns.what == "fhir":
         fhir(ns.n)
     else:

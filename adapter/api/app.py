@@ -18,7 +18,9 @@ from adapter.api import (
     admin_quarantine,
     admin_runs,
     admin_stats,
+    bulk,
     bundles,
+    everything,
     metadata,
     metrics,
     operations,
@@ -68,8 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(RequestGuard, max_body_bytes=found.max_body_bytes)
     app.state.metrics = metrics.Metrics()
-    for module in (metadata, operations, bundles, admin, admin_quarantine, admin_runs,
-                   admin_stats, metrics):  # fmt: skip
+    for module in (metadata, operations, bundles, everything, bulk, admin, admin_quarantine,
+                   admin_runs, admin_stats, metrics):  # fmt: skip
         app.include_router(module.router)
 
     def schema() -> dict[str, Any]:

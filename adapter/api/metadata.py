@@ -16,7 +16,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapter.api.outcomes import ApiError, FhirResponse, issue, operation_outcome
 from adapter.stores.runs import software_version
 
-__all__ = ["CAPABILITIES", "OPERATIONS", "capability_statement", "health", "metadata", "router"]
+__all__ = [
+    "CAPABILITIES",
+    "OPERATIONS",
+    "PATIENT_OPERATIONS",
+    "SYSTEM_OPERATIONS",
+    "capability_statement",
+    "health",
+    "metadata",
+    "router",
+]
 
 _OPDEF = "http://hl7.org/fhir/OperationDefinition/"
 OPERATIONS: dict[str, tuple[str, str]] = {
@@ -26,10 +35,23 @@ OPERATIONS: dict[str, tuple[str, str]] = {
 }
 """Route path → (resource type, operation name): type-level operations, GET and POST."""
 
+_BULK = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+PATIENT_OPERATIONS: dict[str, tuple[str, str]] = {
+    "/fhir/Patient/{patient_id}/$everything": ("everything", f"{_OPDEF}Patient-everything"),
+    "/fhir/Patient/$export": ("export", f"{_BULK}patient-export"),
+}
+"""Patient operations (GET only): route path → (operation name, definition)."""
+SYSTEM_OPERATIONS: dict[str, tuple[str, str]] = {"/fhir/$export": ("export", f"{_BULK}export")}
+"""System-level operations (GET only); `mds-adapter pull` looks for `export` here."""
+
 CAPABILITIES: dict[tuple[str, str], str] = {
     ("GET", "/fhir/metadata"): "capabilities",
     ("POST", "/fhir"): "transaction, batch",
     **{(m, p): f"${op}" for p, (_, op) in OPERATIONS.items() for m in ("GET", "POST")},
+    **{("GET", p): f"${op}" for p, (op, _) in {**PATIENT_OPERATIONS, **SYSTEM_OPERATIONS}.items()},
+    ("GET", "/fhir/bulk-status/{job_id}"): "Bulk Data export status and manifest",
+    ("DELETE", "/fhir/bulk-status/{job_id}"): "Bulk Data export cancel",
+    ("GET", "/fhir/bulk-files/{job_id}/{name}"): "Bulk Data export NDJSON file",
 }
 """(method, path) of every /fhir route → what the CapabilityStatement says of it."""
 
@@ -45,6 +67,9 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         }
         for kind, op in OPERATIONS.values()
     ]
+    resources.append({"type": "Patient", "operation": [
+        {"name": op, "definition": definition} for op, definition in PATIENT_OPERATIONS.values()
+    ]})  # fmt: skip
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -74,10 +99,14 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                             ]
                         }
                     ],
-                    "description": "Bearer tokens with scopes bundle.write, admin (see "
-                    "docs/api.md); terminology operations and metadata are open by default.",
+                    "description": "Bearer tokens with scopes bundle.write, export.read, admin "
+                    "(see docs/api.md); terminology operations and metadata are open by default.",
                 },
                 "resource": resources,
+                "operation": [
+                    {"name": op, "definition": definition}
+                    for op, definition in SYSTEM_OPERATIONS.values()
+                ],
                 "interaction": [
                     {"code": "transaction", "documentation": "all or nothing"},
                     {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import convert, db, forms, load, records, serve, terminology
+from adapter.cli import convert, db, forms, load, pull, records, serve, terminology
 
 __all__ = ["app", "main"]
 
@@ -26,6 +26,7 @@ convert.register(app)
 forms.register(app)
 load.register(app)
 serve.register(app)
+pull.register(app)
 
 
 def main() -> None:

@@ -6,6 +6,11 @@ the crosswalk names every id each record owns; the rows are read table by table 
 (key-less tables through their owner's ids) and handed to `from_omop` with the record id from
 the store. The mapping relies only on id equality, so database integers serve as well as Refs.
 
+`stored_records(..., since=t)` keeps the records written by a run that was still running or
+finished at or after `t` (a record's row names the run that last wrote it; runs log their start
+and end, adapter/stores/runs.py): Bulk Data `$export`'s `_since`, erring on the side of
+including a record rather than missing one.
+
 The whole export reads one snapshot (REPEATABLE READ on PostgreSQL; SQLite reads in one
 transaction), so a load running meanwhile never shows half a record.
 """
@@ -13,6 +18,7 @@ transaction), so a load running meanwhile never shows half a record.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +32,14 @@ from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, owner_column, read_w
 from adapter.stores.omop_db import Target, engine_for
 from adapter.stores.record_store import adapter_name, crosswalk
 
-__all__ = ["PAGE_SIZE", "FromOmop", "default_from_omop", "export_records", "stored_records"]
+__all__ = [
+    "PAGE_SIZE",
+    "FromOmop",
+    "count_stored",
+    "default_from_omop",
+    "export_records",
+    "stored_records",
+]
 
 PAGE_SIZE = 500
 FromOmop = Callable[..., MdsRecord | Finding]
@@ -41,17 +54,41 @@ def default_from_omop() -> FromOmop:
     return found
 
 
-def _pages(conn: Connection, size: int, columns: str) -> Iterator[list[Any]]:
+def _live(conn: Connection, since: datetime | None) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of live records (written since `since`) and its parameters."""
+    dialect = dialect_of(conn)
+    if since is None:
+        return "deleted = :no", {"no": False}
+    runs = adapter_name("runs", dialect)
+    at = since.astimezone(UTC)
+    clause = (f"deleted = :no AND run_id IN (SELECT run_id FROM {runs} WHERE finished_at >= "
+              ":since OR details LIKE :running)")  # fmt: skip
+    return clause, {"no": False, "since": at if dialect == "postgresql" else at.isoformat(),
+                    "running": '%"status": "running"%'}  # fmt: skip
+
+
+def _pages(
+    conn: Connection, size: int, columns: str, since: datetime | None = None
+) -> Iterator[list[Any]]:
     """Live records in record_no order, `size` at a time (keyset pagination)."""
     name = adapter_name("records", dialect_of(conn))
+    where, params = _live(conn, since)
     query = sa.text(
-        f"SELECT record_no, {columns} FROM {name} WHERE deleted = :no AND record_no > :after "
+        f"SELECT record_no, {columns} FROM {name} WHERE {where} AND record_no > :after "
         "ORDER BY record_no LIMIT :size"
     )
     after = 0
-    while page := list(conn.execute(query, {"no": False, "after": after, "size": size})):
+    while page := list(conn.execute(query, {**params, "after": after, "size": size})):
         yield page
         after = int(page[-1][0])
+
+
+def count_stored(conn: Connection, since: datetime | None = None) -> int:
+    """How many live records `stored_records` would give."""
+    where, params = _live(conn, since)
+    name = adapter_name("records", dialect_of(conn))
+    return int(conn.execute(sa.text(f"SELECT count(*) FROM {name} WHERE {where}"),
+                            params).scalar_one())  # fmt: skip
 
 
 def _rows_of(conn: Connection, record_nos: list[int]) -> dict[int, OmopRows]:
@@ -103,9 +140,14 @@ def _with_institution(found: MdsRecord | Finding, institution: str) -> MdsRecord
     return found.model_copy(update={"institution": institution})
 
 
-def stored_records(target: Target, *, page_size: int = PAGE_SIZE) -> Iterator[MdsRecord]:
+def stored_records(
+    target: Target, *, page_size: int = PAGE_SIZE, since: datetime | None = None
+) -> Iterator[MdsRecord]:
     """Every live record as the store kept it (its canonical JSON), in first-load order."""
-    with engine_for(target) as engine, engine.connect() as conn, conn.begin():
-        for page in _pages(conn, page_size, "record_json"):
-            for _, document in page:
-                yield MdsRecord.model_validate_json(document)
+    with engine_for(target) as engine:
+        pg = engine.dialect.name == "postgresql"
+        options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if pg else {}
+        with engine.connect().execution_options(**options) as conn, conn.begin():
+            for page in _pages(conn, page_size, "record_json", since):
+                for _, document in page:
+                    yield MdsRecord.model_validate_json(document)

@@ -23,9 +23,12 @@ KEYS: dict[str, Any] = {
     "tok-admin": {"client": "ops", "scopes": ["admin"]},
     "tok-other": {"client": "milan", "scopes": ["bundle.write"]},
     "tok-none": {"client": "nobody", "scopes": []},
+    "tok-read": {"client": "registry", "scopes": ["export.read"]},
+    "tok-read-2": {"client": "analyst", "scopes": ["export.read"]},
 }
 WRITE = {"Authorization": "Bearer tok-write", "Content-Type": "application/fhir+json"}
 ADMIN = {"Authorization": "Bearer tok-admin"}
+READ = {"Authorization": "Bearer tok-read"}
 
 
 def settings(url: str = "sqlite://", **changes: Any) -> Settings:

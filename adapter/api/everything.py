@@ -1,0 +1,67 @@
+"""`GET /fhir/Patient/{id}/$everything`: one stored record's resources, as a searchset Bundle.
+
+Built from the record the store kept (its canonical MDS JSON), not from the OMOP rows: the
+resources are the ones `to_fhir` emits for that record (same ids, same content), served with
+relative references (adapter/fhir/served.py), so reading the Bundle back gives the record that
+was posted. The Patient id is found through the index of adapter/stores/fhir_index.py. An
+unknown or deleted Patient is 404. Scope `export.read`; the record's institution plays no part
+in authorisation yet (every export.read client reads every record).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapter.api.auth import Client, require
+from adapter.api.outcomes import ApiError, FhirResponse
+from adapter.api.state import ApiState
+from adapter.config import Scope
+from adapter.fhir.served import searchset, served_resources
+from adapter.mds.record import MdsRecord
+from adapter.stores.fhir_index import ensure_patient_index, record_of_patient, sync_patient_index
+
+__all__ = ["everything", "fhir_base", "router", "store_unavailable"]
+
+router = APIRouter(tags=["fhir"])
+
+
+def fhir_base(request: Request) -> str:
+    """The FHIR base URL as the client reached it."""
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+def store_unavailable() -> ApiError:
+    """503 for a database that does not answer or has no record store (`db init`)."""
+    return ApiError(503, "the record store is not available (database down or not initialised)",
+                    code="transient")  # fmt: skip
+
+
+def _record(request: Request, patient: str) -> MdsRecord | None:
+    state: ApiState = request.app.state.api
+    if not getattr(request.app.state, "patient_index_ready", False):
+        ensure_patient_index(state.engine)
+        request.app.state.patient_index_ready = True
+    with state.engine.begin() as conn:
+        sync_patient_index(conn)
+        return record_of_patient(conn, patient)
+
+
+@router.get("/fhir/Patient/{patient_id}/$everything", response_class=FhirResponse)
+def everything(
+    request: Request,
+    patient_id: Annotated[str, Path(max_length=64)],
+    client: Annotated[Client, Depends(require(Scope.EXPORT_READ))],
+) -> FhirResponse:
+    """Every resource of the Patient's record (see the module docstring)."""
+    try:
+        record = _record(request, patient_id)
+    except SQLAlchemyError as exc:
+        raise store_unavailable() from exc
+    if record is None:
+        raise ApiError(404, "no such Patient", expression=["Patient.id"])
+    state: ApiState = request.app.state.api
+    found = served_resources(record, state.terminology)
+    return FhirResponse(searchset(found, fhir_base(request), str(request.url)))
