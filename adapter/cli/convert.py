@@ -30,7 +30,9 @@ from adapter.sources.redcap_dictionary import RedcapField, read_redcap_dictionar
 
 __all__ = ["convert", "register"]
 
-_STREAMED: tuple[FormatName, ...] = ("jsonl", "csv", "redcap-raw", "redcap-labels", "fhir-ndjson")
+_STREAMED: tuple[FormatName, ...] = (
+    "jsonl", "csv", "redcap-raw", "redcap-labels", "fhir-ndjson", "idea4rc-table",
+)  # fmt: skip
 _NAMES = (*FORMATS, "fhir", "mds")
 _BUNDLES = ("transaction", "collection")
 _POLICIES = ("warn", "reject", "off")
