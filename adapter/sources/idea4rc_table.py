@@ -205,8 +205,8 @@ class _Reader:
             yield Finding(
                 code="source.idea4rc-no-mds-element",
                 level=Level.INFO,
-                message=f"{variable} is an IDEA4RC variable with no MDS element: {n} "
-                f"value{'s' * (n != 1)} not read",
+                message=f"an IDEA4RC variable with no MDS element: {n} value{'s' * (n != 1)} "
+                "not read",
                 elements=(variable,),
                 values=(n,),
                 location=f"variable {variable}",
@@ -217,8 +217,8 @@ class _Reader:
             yield Finding(
                 code="source.unknown-variable",
                 level=Level.WARNING,
-                message=f"{variable} is not a variable of the IDEA4RC data model V2{hint}: "
-                f"{n} value{'s' * (n != 1)} ignored",
+                message=f"not a variable of the IDEA4RC data model V2{hint}: {n} "
+                f"value{'s' * (n != 1)} ignored",
                 elements=(variable,),
                 values=(n,),
                 location=f"variable {variable}",
