@@ -214,3 +214,15 @@ def test_a_file_without_the_table_columns_cannot_be_read() -> None:
     with pytest.raises(SourceError, match="no column core_variable, value, record_id"):
         read_text("patient_id;variable;linked_to\nA;x;\n")
     assert read_text(table([])) == []
+
+
+def test_idea4rc_read_only_concepts_are_read_through_the_map_rows() -> None:
+    """Concomitant RT settings (read rows of radiotherapy-timing 1.1.0) and IDEA4RC's FHIR R0."""
+    head = "patient_id;core_variable;value;record_id;linked_to\n"
+    items = read_text(head + "R1;Radiotherapy.setting;2000100031;1;\n"
+                      "R2;Radiotherapy.setting;2000100034;2;\n"
+                      "R3;Surgery.marginsAfterSurgery;4121182;3;\n")  # fmt: skip
+    assert [(r.record_id, r.radiotherapy_timing, r.surgical_margin_r) for r in items
+            if isinstance(r, MdsRecord)] == [
+        ("R1", "neoadjuvant", None), ("R2", "definitive_no_surgery", None), ("R3", None, "R0"),
+    ]  # fmt: skip
