@@ -155,9 +155,9 @@ def load(
                        "written as concept 0 with their source value (see the run's details)",
                        err=True)  # fmt: skip
         for w in warnings[:5]:
-            typer.echo(f"warning: {w.describe()}", err=True)
+            typer.echo(f"{w.level.value}: {w.describe()}", err=True)
         if len(warnings) > 5:
-            typer.echo(f"… {len(warnings) - 5} more FHIR reading warnings", err=True)
+            typer.echo(f"… {len(warnings) - 5} more reading warnings", err=True)
         if report.rejected:
             typer.echo("rejected input is in the quarantine with its reasons", err=True)
     raise typer.Exit(1 if report.rejected else 0)
