@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from adapter.errors import SourceError
 from adapter.mds.dictionary import Element, element, elements, terminology_dir
 from adapter.mds.record import MdsRecord
 from adapter.sources.forms import from_text, to_text
@@ -98,9 +99,9 @@ def mds_variables() -> tuple[Variable, ...]:
     with (_folder() / "mds-variables.csv").open(encoding="utf-8", newline="") as f:
         for line, r in enumerate(csv.DictReader(f), start=2):
             if r["kind"] not in _KINDS or r["direction"] not in ("both", "read"):
-                raise ValueError(f"mds-variables.csv line {line}: bad kind or direction")
+                raise SourceError(f"mds-variables.csv line {line}: bad kind or direction")
             if r["core_variable"] not in model:
-                raise ValueError(f"mds-variables.csv line {line}: not an IDEA4RC variable")
+                raise SourceError(f"mds-variables.csv line {line}: not an IDEA4RC variable")
             out.append(
                 Variable(
                     element(r["element"]), r["code"], r["core_variable"], r["kind"],  # type: ignore[arg-type]
