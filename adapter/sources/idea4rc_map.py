@@ -45,8 +45,11 @@ __all__ = [
     "Kind",
     "Origin",
     "Problem",
+    "Read",
     "Variable",
     "from_facts",
+    "idea4rc_diagnoses",
+    "idea4rc_values",
     "idea4rc_variables",
     "is_mds_variable",
     "local_types",
@@ -87,8 +90,29 @@ def _folder() -> Path:
 @cache
 def idea4rc_variables() -> Mapping[str, str]:
     """Every variable of the IDEA4RC data model V2 → its data type (variables.tsv)."""
+    return {name: types for name, (types, _) in _model().items()}
+
+
+@cache
+def _model() -> Mapping[str, tuple[str, frozenset[str]]]:
     with (_folder() / "variables.tsv").open(encoding="utf-8", newline="") as f:
-        return {r["core_variable"]: r["types"] for r in csv.DictReader(f, delimiter="\t")}
+        return {
+            r["core_variable"]: (r["types"], frozenset(r["concept_ids"].split()))
+            for r in csv.DictReader(f, delimiter="\t")
+        }
+
+
+def idea4rc_values(core_variable: str) -> frozenset[str]:
+    """The concept ids the IDEA4RC model lists for a variable (its `Vocabulary` cell)."""
+    return _model().get(core_variable, ("", frozenset()))[1]
+
+
+@cache
+def idea4rc_diagnoses() -> Mapping[str, str]:
+    """IDEA4RC's diagnosis list (HNC and sarcoma ICDO3 conditions): concept id →
+    `morph/beh-topo` (diagnosis-codes.tsv)."""
+    with (_folder() / "diagnosis-codes.tsv").open(encoding="utf-8", newline="") as f:
+        return {r["concept_id"]: r["code"] for r in csv.DictReader(f, delimiter="\t")}
 
 
 @cache
@@ -168,8 +192,11 @@ class Concepts:
         return concept
 
     def sites(self, concept: str) -> tuple[str, str] | None:
-        """(histology, topography) of an ICDO3 condition concept id, or None."""
+        """(histology, topography) of an ICDO3 condition concept id, or None: from the
+        icdo3-condition map, else (reading only) from IDEA4RC's own diagnosis list, whose
+        other sites and H&N histologies the eligibility rules then judge."""
         codes = self._code(MDS_CODESYSTEM_BASE + ICDO3_CONDITION_MAP, concept)
+        codes = codes or idea4rc_diagnoses().get(concept)
         if codes is None or "-" not in codes:
             return None
         histology, site = codes.split("-", 1)
@@ -278,8 +305,9 @@ def _number(e: Element, text: str) -> Any:
     return from_text(e, text)
 
 
-def _parse(v: Variable, text: str, concepts: Concepts) -> dict[str, Any] | str:
-    """Element → value for one mapped row, or the reason it cannot be read."""
+def _parse(v: Variable, text: str, concepts: Concepts) -> dict[str, Any] | str | None:
+    """Element → value for one mapped row, the reason it cannot be read, or None for a value
+    the IDEA4RC model lists that no MDS code stands for (reported, not an error)."""
     e = v.element
     if v.kind == "value":
         return {e.name: _number(e, text)}
@@ -297,21 +325,33 @@ def _parse(v: Variable, text: str, concepts: Concepts) -> dict[str, Any] | str:
             return f"concept {text} is not an ICDO3 condition of the icdo3-condition map"
         return {"histology_icdo3": sites[0], "primary_site_icdo3": sites[1]}
     code = concepts.code(e, text)
+    if code is None and text in idea4rc_values(v.core_variable):
+        return None
     if code is None:
         return f"concept {text} is not a {e.name} concept of the terminology maps"
     return {e.name: code}
 
 
-def from_facts(
-    rows: Iterable[Origin], concepts: Concepts
-) -> tuple[dict[str, Any], dict[str, Origin], list[Problem]]:
-    """The JSON data of a record from its (row, variable, value) rows, where each element
-    came from, and the rows that cannot be read. Unmapped variables must be left out."""
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What the rows of one record give: the record's JSON data, where each element came
+    from, the rows that reject it, and the IDEA4RC values no MDS code stands for."""
+
+    data: dict[str, Any]
+    origin: dict[str, Origin]
+    problems: list[Problem]
+    unread: list[tuple[str, str, str]]  # (variable, value, element)
+
+
+def from_facts(rows: Iterable[Origin], concepts: Concepts) -> Read:
+    """Read the (row, variable, value) rows of one record; unmapped variables must be left
+    out (see `is_mds_variable`)."""
     found: dict[str, tuple[int, Any]] = {}  # element → (priority, value)
     origin: dict[str, Origin] = {}
     local: dict[str, Any] = {}
     flags: dict[str, list[str]] = {}
     problems: list[Problem] = []
+    unread: list[tuple[str, str, str]] = []
     names = {e.name for e in elements()}
     for number, variable, text in rows:
         if variable.startswith(LOCAL_ENTITY + "."):
@@ -327,6 +367,9 @@ def from_facts(
             continue
         priority, v = _by_variable()[variable]
         parsed = _parse(v, text, concepts)
+        if parsed is None:
+            unread.append((variable, text, v.element.name))
+            continue
         if isinstance(parsed, str):
             problems.append(Problem(number, variable, v.element.name, text, parsed))
             continue
@@ -344,7 +387,7 @@ def from_facts(
     data = {name: value for name, (_, value) in found.items()}
     data.update({name: codes for name, codes in flags.items() if codes})
     data.update(local)
-    return data, origin, problems
+    return Read(data, origin, problems, unread)
 
 
 def _twice(first: Origin) -> str:

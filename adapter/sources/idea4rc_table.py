@@ -20,9 +20,12 @@ already read as a record. Inside a block, a `linked_to` naming no record_id of t
 unknown concept id, a bad date or number rejects the record with one error naming the record,
 rows, variables and values; the other records are kept. A second instance of an entity the MDS
 holds once (a second Surgery) is ignored with a warning. IDEA4RC variables with no MDS element
-are counted and reported once per variable at the end (info, not an error); variables that are
-not in the IDEA4RC model at all are reported the same way as warnings. `original_source`,
-`date_ref`, `quality` and `types` are written for IDEA4RC and ignored when reading.
+are counted and reported once per variable at the end (info, not an error); a concept the
+IDEA4RC model lists for a variable but no single MDS code stands for (a trunk site, a 6th
+edition M0) is counted once per variable and value (a warning: that element stays empty);
+variables that are not in the IDEA4RC model at all are reported once each as warnings.
+`original_source`, `date_ref`, `quality` and `types` are written for IDEA4RC and ignored when
+reading.
 """
 
 from __future__ import annotations
@@ -137,6 +140,7 @@ class _Reader:
         self.seen: set[str] = set()
         self.no_element: Counter[str] = Counter()
         self.unknown: Counter[str] = Counter()
+        self.unread: Counter[tuple[str, str, str]] = Counter()
 
     def block(self, rows: list[_Row]) -> Iterator[MdsRecord | Finding]:
         """The record (or the finding rejecting it) of one patient_id's adjacent rows."""
@@ -168,8 +172,9 @@ class _Reader:
                     extra[r.entity].append(r.record_id)
             elif r.value:
                 facts.append((r.number, r.variable, r.value))
-        data, origin, found = from_facts(facts, self.concepts)
-        problems += found
+        read = from_facts(facts, self.concepts)
+        problems += read.problems
+        self.unread.update(read.unread)
         for entity, others in extra.items():
             yield Finding(
                 code="source.idea4rc-extra-instance",
@@ -180,7 +185,7 @@ class _Reader:
                 record_id=pid,
                 location=span,
             )
-        yield self._record(pid, data, origin, problems, rows)
+        yield self._record(pid, read.data, read.origin, problems, rows)
 
     def _count(self, r: _Row) -> None:
         types = idea4rc_variables().get(r.variable)
@@ -200,7 +205,8 @@ class _Reader:
         return _rejected(pid, problems, rows)
 
     def report(self) -> Iterator[Finding]:
-        """Once per variable: IDEA4RC variables without an MDS element, then unknown ones."""
+        """Once per variable: IDEA4RC variables without an MDS element; once per variable and
+        value: IDEA4RC values no MDS code stands for; then variables outside the model."""
         for variable, n in self.no_element.items():
             yield Finding(
                 code="source.idea4rc-no-mds-element",
@@ -209,6 +215,16 @@ class _Reader:
                 "not read",
                 elements=(variable,),
                 values=(n,),
+                location=f"variable {variable}",
+            )
+        for (variable, value, element), n in self.unread.items():
+            yield Finding(
+                code="source.idea4rc-value-not-read",
+                level=Level.WARNING,
+                message=f"{value} is an IDEA4RC value with no single {element} code in the "
+                f"terminology maps: {n} value{'s' * (n != 1)} not read",
+                elements=(variable,),
+                values=(value, n),
                 location=f"variable {variable}",
             )
         for variable, n in self.unknown.items():

@@ -73,10 +73,12 @@ def test_golden_record_is_written_as_the_hand_checked_table() -> None:
 
 def test_idea4rc_variables_without_mds_element_are_reported_once_with_a_count() -> None:
     items = read_file(TABLES / "sample-extra-variables.idea4rc.csv")
-    assert [(r.record_id, r.sex, r.ajcc_t_category, r.surgical_margin_r)
-            for r in items if isinstance(r, MdsRecord)] == [
-        ("101", "male", "T2", None), ("102", "female", None, "R1"),
+    assert [(r.record_id, r.sex, r.ajcc_t_category, r.surgical_margin_r, r.histology_icdo3,
+             r.primary_site_icdo3) for r in items if isinstance(r, MdsRecord)] == [
+        ("101", "male", "T2", None, None, None),
+        ("102", "female", None, "R1", "8805/3", "C48.0"),  # IDEA4RC's own diagnosis list
     ]  # fmt: skip
+    not_read = "an IDEA4RC value with no single {} code in the terminology maps: 1 value not read"
     no_mds = "an IDEA4RC variable with no MDS element"
     assert [(f.level, f.location, f.message) for f in items if isinstance(f, Finding)] == [
         (Level.INFO, "variable Patient.race", f"{no_mds}: 2 values not read"),
@@ -87,6 +89,12 @@ def test_idea4rc_variables_without_mds_element_are_reported_once_with_a_count() 
         (Level.INFO, "variable Surgery.surgeryIntention", f"{no_mds}: 2 values not read"),
         (Level.INFO, "variable Surgery.tumorRupture", f"{no_mds}: 1 value not read"),
         (Level.INFO, "variable Patient.alcohol", f"{no_mds}: 1 value not read"),
+        (Level.WARNING, "variable Diagnosis.site", "36768213 is " + not_read.format(
+            "anatomic_region")),
+        (Level.WARNING, "variable ClinicalStage.cm", "1634194 is " + not_read.format(
+            "ajcc_m_category")),
+        (Level.WARNING, "variable Surgery.surgeryType", "4301351 is " + not_read.format(
+            "surgery_type")),
         (Level.WARNING, "variable Patient.smokingStatus", "not a variable of the IDEA4RC data "
          "model V2 (did you mean Patient.smoking?): 1 value ignored"),
     ]  # fmt: skip
@@ -159,7 +167,7 @@ def test_a_second_instance_of_an_entity_is_ignored_with_a_warning() -> None:
     items = read_text(text)
     [warning] = [f for f in items if isinstance(f, Finding) and f.code.endswith("instance")]
     assert (warning.level, warning.record_id, warning.location, warning.message) == (
-        Level.WARNING, "102", "rows 18-30",
+        Level.WARNING, "102", "rows 20-34",
         "2 Surgery instances (record_id 9, 12): the MDS holds one; record_id 12 ignored",
     )  # fmt: skip
     [kept] = [r for r in items if isinstance(r, MdsRecord) and r.record_id == "102"]
