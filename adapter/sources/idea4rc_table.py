@@ -152,10 +152,15 @@ class _Reader:
             return
         self.seen.add(pid)
         ids = {r.record_id for r in rows}
-        problems = [
-            Problem(r.number, r.variable, "linked_to", r.linked_to,
-                    f"linked_to {r.linked_to} names no record_id of {pid}")
-            for r in rows if r.linked_to and r.linked_to not in ids
+        dangling: dict[str, list[_Row]] = {}
+        for r in rows:
+            if r.linked_to and r.linked_to not in ids:
+                dangling.setdefault(r.linked_to, []).append(r)
+        problems = [  # one per parent that is not there, however many rows point at it
+            Problem(found[0].number, found[0].variable, "linked_to", link,
+                    f"linked_to {link} names no record_id of {pid}"
+                    + (f" ({len(found)} rows)" if len(found) > 1 else ""))
+            for link, found in dangling.items()
         ]  # fmt: skip
         problems += [Problem(r.number, r.variable, "record_id", "", "no record_id")
                      for r in rows if not r.record_id]  # fmt: skip

@@ -234,3 +234,19 @@ def test_idea4rc_read_only_concepts_are_read_through_the_map_rows() -> None:
             if isinstance(r, MdsRecord)] == [
         ("R1", "neoadjuvant", None), ("R2", "definitive_no_surgery", None), ("R3", None, "R0"),
     ]  # fmt: skip
+
+
+def test_rows_pointing_at_a_missing_parent_give_one_problem() -> None:
+    """A CancerEpisode with no rows of its own: every Diagnosis row points nowhere."""
+    text = (TABLES / "two-patients.idea4rc.csv").read_text(encoding="utf-8")
+    text = text.replace(
+        "P-18;registry;CancerEpisode.cancerStartDate;2022-07-01;2022-07-01;12;10;;Date\n", ""
+    )
+    items = read_text(text)
+    [error] = [f for f in items if isinstance(f, Finding)]
+    assert (error.record_id, error.location, error.message) == (
+        "P-18", "row 25, variable Diagnosis.dateOfDiagnosis(biopsyOrSurgicalPiece)",
+        "Diagnosis.dateOfDiagnosis(biopsyOrSurgicalPiece): linked_to 12 names no record_id of "
+        "P-18 (3 rows)",
+    )  # fmt: skip
+    assert [r.record_id for r in items if isinstance(r, MdsRecord)] == ["P-17"]
