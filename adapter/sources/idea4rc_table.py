@@ -4,7 +4,7 @@ Layout (../shared/idea4rc/idea4rc-omop-notes.md 2.1): a semicolon-separated CSV 
 columns `patient_id;original_source;core_variable;date_ref;value;record_id;linked_to;quality;
 types`. `core_variable` is `Entity.property` of the IDEA4RC data model V2, `record_id` names an
 entity instance (all values of one Surgery share it) and `linked_to` its parent's record_id.
-Which element travels in which variable is data (adapter/sources/idea4rc_map.py,
+Which element travels in which variable is data (adapter/sources/idea4rc_variables.py,
 docs/adr/0005-idea4rc-table.md).
 
 Writing: one MDS record is one `patient_id` (the record_id) with the instances Patient,
@@ -43,16 +43,12 @@ from pydantic import ValidationError
 
 from adapter.errors import Finding, Level, SourceError
 from adapter.mds.record import MdsRecord
-from adapter.sources.idea4rc_map import (
+from adapter.sources.idea4rc_map import Fact, Origin, Problem, from_facts, to_facts
+from adapter.sources.idea4rc_variables import (
     LOCAL_ENTITY,
     Concepts,
-    Fact,
-    Origin,
-    Problem,
-    from_facts,
     idea4rc_variables,
     is_mds_variable,
-    to_facts,
 )
 from adapter.sources.problems import element_problems, show_value
 from adapter.terminology import Terminology

@@ -14,13 +14,13 @@ from adapter.errors import Finding, Level, SourceError
 from adapter.mds.dictionary import elements, terminology_dir
 from adapter.mds.record import MdsRecord
 from adapter.mds.synth import generate
-from adapter.sources.idea4rc_map import (
+from adapter.sources.idea4rc_table import read_idea4rc_table, write_idea4rc_table
+from adapter.sources.idea4rc_variables import (
     LOCAL_ENTITY,
     Concepts,
     idea4rc_variables,
     mds_variables,
 )
-from adapter.sources.idea4rc_table import read_idea4rc_table, write_idea4rc_table
 from adapter.sources.jsonl import dumps
 from adapter.terminology import Terminology
 from tests.conftest import GOLDEN
