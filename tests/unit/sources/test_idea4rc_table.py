@@ -23,7 +23,7 @@ from adapter.sources.idea4rc_variables import (
 )
 from adapter.sources.jsonl import dumps
 from adapter.terminology import Terminology
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, golden_dict, vary
 
 TABLES = GOLDEN / "idea4rc"
 runner = CliRunner()
@@ -250,3 +250,12 @@ def test_rows_pointing_at_a_missing_parent_give_one_problem() -> None:
         "P-18 (3 rows)",
     )  # fmt: skip
     assert [r.record_id for r in items if isinstance(r, MdsRecord)] == ["P-17"]
+
+
+def test_semicolons_quotes_and_line_breaks_in_values_survive() -> None:
+    record = vary(golden_dict(), record_id='OSL;1 "b"', institution='Oslo; "Radium"\nHospital',
+                  systemic_regimen='AI; then "VDC"', birth_date="1961-04",
+                  metastasis_sites_at_diagnosis=["brain", "lung"])  # fmt: skip
+    text = table([record])
+    assert '"Oslo; ""Radium""\nHospital"' in text  # csv quoting, one value
+    assert read_text(text) == [record]
