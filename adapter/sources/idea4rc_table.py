@@ -68,6 +68,10 @@ _PARENT: dict[str, str | None] = {
 }  # fmt: skip
 
 
+def _order(entity: str) -> int:
+    return list(_PARENT).index(entity) if entity in _PARENT else len(_PARENT)
+
+
 def is_idea4rc_header(line: str) -> bool:
     """Is this first line the header of a normalised table (used to guess a .csv's format)?"""
     names = {h.strip().strip('"').removeprefix("\ufeff") for h in line.strip().split(";")}
@@ -94,10 +98,10 @@ def write_idea4rc_table(
         for fact in facts:
             by_entity.setdefault(fact.entity, []).append(fact)
         ids: dict[str, str] = {}
-        for entity in sorted(by_entity, key=list(_PARENT).index):
+        for entity in sorted(by_entity, key=_order):
             next_id += 1
             ids[entity] = str(next_id)
-            parent = _PARENT[entity]
+            parent = _PARENT.get(entity, "Patient")  # an entity added to the table later
             while parent is not None and parent not in ids:
                 parent = _PARENT[parent]
             linked = ids[parent] if parent is not None else ""
