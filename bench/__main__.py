@@ -5,6 +5,7 @@
     python -m bench load [--n 10000]          (SQLite and PostgreSQL: bench/load.py)
     python -m bench admin [--n 10000]         (admin statistics: bench/admin.py)
     python -m bench export [--n 10000]        ($export files and their read-back: bench/export.py)
+    python -m bench idea4rc [--n 100000]      (the IDEA4RC normalised table: bench/idea4rc.py)
 
 Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
 the same process does on the same data with the work removed: orjson writing the same records
@@ -43,6 +44,10 @@ def stage(name: str, n: int, path: Path) -> dict[str, float]:
         from bench.admin import admin_stage
 
         return admin_stage(name, n, path, _rss_mib)
+    if name.startswith("idea4rc-"):
+        from bench.idea4rc import idea4rc_stage
+
+        return idea4rc_stage(name, n, path, _rss_mib)
     if name.startswith("load-"):
         from bench.load import load_stage
 
@@ -144,6 +149,26 @@ def fhir(n: int) -> None:
               f"{limit:<36}{r['rss']:>13.0f}")  # fmt: skip
 
 
+def idea4rc(n: int) -> None:
+    from bench.idea4rc import idea4rc_rows
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = idea4rc_rows(n, Path(tmp), _child)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, one process per stage")  # fmt: skip
+    head = (
+        f"{'stage':<26}{'records':>9}{'rows':>11}{'s':>8}{'records/s':>11}{'rows/s':>10}"
+        f"{'limit rows/s':>14}  {'limit':<24}{'peak RSS MiB':>13}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, size, r, limit in rows:
+        count = r["rows"]
+        print(f"{name:<26}{size:>9}{count:>11,.0f}{r['seconds']:>8.2f}{size / r['seconds']:>11,.0f}"
+              f"{count / r['seconds']:>10,.0f}{count / r['limit_seconds']:>14,.0f}  "
+              f"{limit:<24}{r['rss']:>13.0f}")  # fmt: skip
+
+
 def load(n: int) -> None:
     from bench.load import load_rows
 
@@ -208,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(orjson.dumps(stage(args[1], int(args[2]), Path(args[3]))).decode())
         return
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["synth-check", "fhir", "load", "admin", "export"])
+    parser.add_argument("what", choices=["synth-check", "fhir", "load", "admin", "export",
+                                         "idea4rc"])  # fmt: skip
     parser.add_argument("--n", type=int, default=None, help="100 000 (load, admin, export: 10 000)")
     ns = parser.parse_args(args)
     if ns.n is None:
@@ -221,6 +247,8 @@ def main(argv: list[str] | None = None) -> None:
         export(ns.n)
     elif ns.what == "fhir":
         fhir(ns.n)
+    elif ns.what == "idea4rc":
+        idea4rc(ns.n)
     else:
         synth_check(ns.n)
 

@@ -28,16 +28,19 @@ from adapter.progress import CountingReader, progress
 from adapter.sources.formats import FHIR_FORMATS, FORMATS, FormatName, guess_format, read, write
 from adapter.sources.redcap_dictionary import RedcapField, read_redcap_dictionary
 
-__all__ = ["convert", "register"]
+__all__ = ["STREAMED", "convert", "file_format", "register"]
 
-_STREAMED: tuple[FormatName, ...] = ("jsonl", "csv", "redcap-raw", "redcap-labels", "fhir-ndjson")
+STREAMED: tuple[FormatName, ...] = (  # read as a stream: a progress bar by bytes
+    "jsonl", "csv", "redcap-raw", "redcap-labels", "fhir-ndjson", "idea4rc-table",
+)  # fmt: skip
 _NAMES = (*FORMATS, "fhir", "mds")
 _BUNDLES = ("transaction", "collection")
 _POLICIES = ("warn", "reject", "off")
 
 
-def _format(path: Path, given: str | None, head: bytes | None, option: str) -> FormatName:
-    """The format of a file: as given (`fhir` / `mds` pick the kind by extension) or guessed."""
+def file_format(path: Path, given: str | None, head: bytes | None, option: str) -> FormatName:
+    """The format of a file: as given (`fhir` / `mds` pick the kind by extension) or guessed;
+    `check` uses it too, so it reads what `convert` reads."""
     if given == "fhir":
         return "fhir-json" if path.suffix.lower() == ".json" else "fhir-ndjson"
     if given == "mds":
@@ -102,8 +105,8 @@ def convert(
         raise typer.BadParameter(f"--bundle {bundle}: expected transaction or collection")
     if profiles not in _POLICIES:
         raise typer.BadParameter(f"--profiles {profiles}: expected warn, reject or off")
-    in_fmt = _format(source, from_, head, "--from")
-    out_fmt = _format(output, to, None, "--to")
+    in_fmt = file_format(source, from_, head, "--from")
+    out_fmt = file_format(output, to, None, "--to")
     out = sys.stdout
     counts = {"read": 0, "rejected": 0, "warnings": 0}
     rejected_units: set[str | None] = set()  # FHIR: several findings may reject one record
@@ -135,7 +138,7 @@ def convert(
 
     try:
         fields = _fields(redcap_dictionary)
-        total = source.stat().st_size if in_fmt in _STREAMED else None
+        total = source.stat().st_size if in_fmt in STREAMED else None
         with (
             source.open("rb") as raw,
             output.open("wb") as sink,

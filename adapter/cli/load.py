@@ -1,9 +1,9 @@
 """`mds-adapter load` and `mds-adapter export`: MDS records into and out of the OMOP database.
 
 Both go through the record store (docs/adr/0004): `load` maps new and changed records and
-skips unchanged ones, `export` rebuilds records from the CDM rows. `load` reads MDS JSON Lines
-or FHIR (NDJSON of Bundles or resources, or one Bundle in a .json file), told apart by content
-as `convert` does.
+skips unchanged ones, `export` rebuilds records from the CDM rows. `load` reads MDS JSON Lines,
+FHIR (NDJSON of Bundles or resources, or one Bundle in a .json file) or the IDEA4RC normalised
+table, told apart by content as `convert` does.
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ def load(
         typer.Argument(
             exists=True,
             dir_okay=False,
-            help="MDS JSON Lines (records, tombstones) or FHIR (NDJSON, or one Bundle in .json)",
+            help="MDS JSON Lines (records, tombstones), FHIR (NDJSON, or one Bundle in .json) "
+            "or an IDEA4RC normalised table",
         ),
     ] = None,
     db: DbOption = None,
@@ -95,7 +96,7 @@ def load(
         str, typer.Option("--profiles", help="FHIR input: profile errors warn, reject or off.")
     ] = "warn",
 ) -> None:
-    """Load MDS records (JSON Lines or FHIR) into the OMOP database; re-loading changes nothing.
+    """Load MDS records (JSON Lines, FHIR, IDEA4RC table) into OMOP; re-loading changes nothing.
 
     A line {"record_id": "X", "_deleted": true} (optionally with "institution") deletes a
     record, as does --delete X. Rejected lines go to the quarantine with their reasons; the
@@ -111,8 +112,8 @@ def load(
             kind = input_kind(file, f.read(4096))
         if kind is None:
             raise typer.BadParameter(
-                f"{file.name}: load reads MDS JSON Lines or FHIR; `mds-adapter convert` the "
-                "file to MDS JSON Lines first"
+                f"{file.name}: load reads MDS JSON Lines or FHIR (or an IDEA4RC table); "
+                "`mds-adapter convert` the file to MDS JSON Lines first"
             )
     warnings: list[Finding] = []
     with _reported():
@@ -125,7 +126,7 @@ def load(
                     progress("load", file.stat().st_size, in_bytes=True)
                 )
                 stream = io.BufferedReader(CountingReader(raw, bar, task), buffer_size=1 << 16)
-                if kind == "fhir-ndjson" or kind == "fhir-json":
+                if kind != "jsonl":
                     items.append(read_fhir_incoming(stream, kind, profiles=profiles,  # type: ignore[arg-type]
                                                     on_warning=warnings.append))  # fmt: skip
                 else:
@@ -154,9 +155,9 @@ def load(
                        "written as concept 0 with their source value (see the run's details)",
                        err=True)  # fmt: skip
         for w in warnings[:5]:
-            typer.echo(f"warning: {w.describe()}", err=True)
+            typer.echo(f"{w.level.value}: {w.describe()}", err=True)
         if len(warnings) > 5:
-            typer.echo(f"… {len(warnings) - 5} more FHIR reading warnings", err=True)
+            typer.echo(f"… {len(warnings) - 5} more reading warnings", err=True)
         if report.rejected:
             typer.echo("rejected input is in the quarantine with its reasons", err=True)
     raise typer.Exit(1 if report.rejected else 0)

@@ -18,7 +18,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from adapter.cli.convert import _format as output_format
+from adapter.cli.convert import file_format
 from adapter.errors import Finding, Level, SourceError
 from adapter.mds.record import MdsRecord
 from adapter.sources.formats import FORMATS, write
@@ -63,7 +63,7 @@ def pull(
     """Read MDS records from a FHIR server ($export, or $everything per --patient)."""
     if bundle not in ("transaction", "collection"):
         raise typer.BadParameter(f"--bundle {bundle}: expected transaction or collection")
-    out_fmt = output_format(output, to, None, "--to")
+    out_fmt = file_format(output, to, None, "--to")
     counts = {"read": 0, "rejected": 0, "warnings": 0}
     rejected: set[str | None] = set()
 

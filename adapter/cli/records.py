@@ -11,13 +11,15 @@ from typing import IO, Annotated, Literal
 import orjson
 import typer
 
+from adapter.cli.convert import STREAMED, file_format
 from adapter.errors import Finding, Level, SourceError
 from adapter.mds.record import MdsRecord
 from adapter.mds.report import Summary
 from adapter.mds.rules import RULES, RuleConfig, check_record
 from adapter.progress import CountingReader, progress
-from adapter.sources.csv_table import read_csv, write_csv
-from adapter.sources.jsonl import dumps, read_jsonl
+from adapter.sources.csv_table import write_csv
+from adapter.sources.formats import FHIR_FORMATS, FORMATS, FormatName, read
+from adapter.sources.jsonl import dumps
 
 __all__ = ["check", "register", "synth"]
 
@@ -33,15 +35,15 @@ def _format_of(path: Path, given: str | None) -> Format:
     raise typer.BadParameter(f"cannot tell the format of {path}: use --format jsonl or csv")
 
 
-def _read(path: Path, fmt: Format, label: str) -> Iterator[MdsRecord | Finding]:
-    """Records and findings from a file, with a progress bar on a terminal."""
-    total = path.stat().st_size
+def _read(path: Path, fmt: FormatName, label: str) -> Iterator[MdsRecord | Finding]:
+    """Records and findings from a file in any format `convert` reads; a progress bar on a
+    terminal for the streamed ones (the others are read whole by their libraries)."""
+    total = path.stat().st_size if fmt in STREAMED else None
     with path.open("rb") as raw, progress(label, total, in_bytes=True) as (bar, task):
-        stream = io.BufferedReader(CountingReader(raw, bar, task), buffer_size=1 << 16)
-        if fmt == "jsonl":
-            yield from read_jsonl(stream)
-        else:
-            yield from read_csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+        stream: IO[bytes] = raw
+        if total is not None:
+            stream = io.BufferedReader(CountingReader(raw, bar, task), buffer_size=1 << 16)
+        yield from read(fmt, stream)
 
 
 def synth(
@@ -93,11 +95,17 @@ def synth(
 
 
 def check(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="MDS .jsonl or .csv")],
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="Records, any format convert reads"),
+    ],
     json: Annotated[
         bool, typer.Option("--json", help="JSON Lines: findings, then a summary.")
     ] = False,
-    fmt: Annotated[str | None, typer.Option("--format", help="jsonl or csv.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--from", "--format", help=f"Input format: {', '.join(FORMATS)}."),
+    ] = None,
     intermediate: Annotated[
         str, typer.Option(help="R04 policy for /1 tumours: include, warn or exclude.")
     ] = "warn",
@@ -107,16 +115,28 @@ def check(
         bool, typer.Option("--info", help="Also print info findings (always counted).")
     ] = False,
 ) -> None:
-    """Validate MDS records and apply the 17 eligibility rules; exit 1 on any error."""
+    """Validate MDS records and apply the 17 eligibility rules; exit 1 on any error.
+
+    The format comes from `--from` or from the file as for `convert` (extension and first
+    bytes). Findings of the reader that reject nothing (a REDCap column that is no field, an
+    IDEA4RC variable with no MDS element) are printed like the rules' findings but are not
+    counted as records; for FHIR input the errors of one record count it once.
+    """
     if intermediate not in ("include", "warn", "exclude"):
         raise typer.BadParameter("--intermediate must be include, warn or exclude")
     config = RuleConfig(intermediate_tumours=intermediate, min_age=min_age, max_age=max_age)
     summary = Summary()
     out = sys.stdout
+    with file.open("rb") as opened:
+        kind = file_format(file, fmt, opened.read(4096), "--from")
+    units: set[str | None] = set()  # FHIR: several findings may reject one record
     try:
-        for item in _read(file, _format_of(file, fmt), "check"):
+        for item in _read(file, kind, "check"):
             if isinstance(item, Finding):
-                summary.add_rejected(item)
+                unit = (item.location or "").split(": ", 1)[0] or item.record_id
+                if item.level is Level.ERROR and (kind not in FHIR_FORMATS or unit not in units):
+                    units.add(unit)
+                    summary.add_rejected(item)
                 found = [item]
             else:
                 found = check_record(item, config)

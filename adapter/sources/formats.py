@@ -11,7 +11,9 @@ or labels a REDCap export; a JSON array is REDCap's flat JSON, JSON objects line
 MDS JSON Lines — unless the first object has a `resourceType`: then it is FHIR (NDJSON, one
 Bundle or resource a line, for .jsonl/.ndjson; one Bundle for .json). An output file's format
 comes from its extension alone, so FHIR output is asked for (`--to fhir`, formats `fhir-ndjson`
-and `fhir-json`, adapter/fhir/files.py); `.ndjson` without it stays MDS JSON Lines.
+and `fhir-json`, adapter/fhir/files.py); `.ndjson` without it stays MDS JSON Lines. The IDEA4RC
+normalised table (`idea4rc-table`) is a file named `*.idea4rc.csv`, or on input any .csv whose
+semicolon header has its columns (patient_id, core_variable, value, record_id, linked_to).
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ from adapter.mds.dictionary import elements
 from adapter.mds.record import MdsRecord
 from adapter.sources.csv_table import read_csv, write_csv
 from adapter.sources.excel_form import read_xlsx, write_xlsx
+from adapter.sources.idea4rc_table import (
+    is_idea4rc_header,
+    read_idea4rc_table,
+    write_idea4rc_table,
+)
 from adapter.sources.jsonl import read_jsonl, write_jsonl
 from adapter.sources.redcap import (
     read_redcap_csv,
@@ -38,10 +45,26 @@ from adapter.sources.redcap import (
 )
 from adapter.sources.redcap_dictionary import RedcapField
 
-__all__ = ["FHIR_FORMATS", "FORMATS", "FormatName", "guess_format", "read", "write"]
+__all__ = [
+    "FHIR_FORMATS",
+    "FORMATS",
+    "IDEA4RC_SUFFIX",
+    "FormatName",
+    "guess_format",
+    "read",
+    "write",
+]
 
 FormatName = Literal[
-    "jsonl", "csv", "redcap-raw", "redcap-labels", "redcap-json", "xlsx", "fhir-ndjson", "fhir-json"
+    "jsonl",
+    "csv",
+    "redcap-raw",
+    "redcap-labels",
+    "redcap-json",
+    "xlsx",
+    "fhir-ndjson",
+    "fhir-json",
+    "idea4rc-table",
 ]
 FORMATS: tuple[FormatName, ...] = get_args(FormatName)
 FHIR_FORMATS: tuple[FormatName, ...] = ("fhir-ndjson", "fhir-json")
@@ -50,6 +73,8 @@ _BY_EXTENSION: dict[str, FormatName] = {
     "jsonl": "jsonl", "ndjson": "jsonl", "json": "redcap-json", "csv": "csv", "tsv": "csv",
     "txt": "csv", "xlsx": "xlsx", "xlsm": "xlsx",
 }  # fmt: skip
+
+IDEA4RC_SUFFIX = ".idea4rc.csv"  # the normalised table; a plain .csv is told by its header
 
 Fields = tuple[RedcapField, ...] | None
 
@@ -65,6 +90,8 @@ def _text_in(stream: IO[bytes]) -> Iterator[IO[str]]:
 
 def _csv_kind(head: bytes) -> FormatName:
     first = head.decode("utf-8-sig", "replace").splitlines()[0] if head.strip() else ""
+    if is_idea4rc_header(first):
+        return "idea4rc-table"
     header = next(csv.reader([first]), [])
     names = {e.name for e in elements()}
     if header and {h.strip() for h in header} <= names:
@@ -76,6 +103,8 @@ def _csv_kind(head: bytes) -> FormatName:
 def guess_format(path: str | PurePath, head: bytes | None = None) -> FormatName | None:
     """The format of a file from its extension and, when given, its first bytes (input)."""
     extension = PurePath(path).suffix.lstrip(".").lower()
+    if PurePath(path).name.lower().endswith(IDEA4RC_SUFFIX):
+        return "idea4rc-table"
     fmt = _BY_EXTENSION.get(extension)
     if head is None or fmt is None:
         return fmt
@@ -131,6 +160,9 @@ def read(
         yield from read_redcap_json(stream.read(), redcap_fields)
     elif fmt == "xlsx":
         yield from read_xlsx(stream)
+    elif fmt == "idea4rc-table":
+        with _text_in(stream) as text:
+            yield from read_idea4rc_table(text)
     else:
         raise SourceError(f"unknown format {fmt}: expected one of {', '.join(FORMATS)}")
 
@@ -175,4 +207,6 @@ def write(
     with _text_out(out) as text:
         if fmt == "csv":
             return write_csv(records, text)
+        if fmt == "idea4rc-table":
+            return write_idea4rc_table(records, text)
         return write_redcap_csv(records, text, labels=fmt == "redcap-labels", fields=redcap_fields)

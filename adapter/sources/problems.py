@@ -19,7 +19,7 @@ from adapter.errors import Finding, Level
 from adapter.mds.dictionary import Element, element, elements
 from adapter.mds.types import canonical_number
 
-__all__ = ["expected", "invalid_record", "show_value"]
+__all__ = ["element_problems", "expected", "invalid_record", "show_value"]
 
 _BOUNDS = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}
 
@@ -82,11 +82,17 @@ def _problem(err: ErrorDetails) -> tuple[str, str, Any]:
     return name, f"{where} = {show_value(value)}: {detail}", value
 
 
+def element_problems(exc: ValidationError) -> list[tuple[str, str, Any]]:
+    """(element, text, value) for each error of a rejected record, for readers that word the
+    finding themselves (they know the row or variable an element came from)."""
+    return [_problem(err) for err in exc.errors(include_url=False)]
+
+
 def invalid_record(
     exc: ValidationError, *, location: str, record_id: str | None, raw: str
 ) -> Finding:
     """One finding for a record the model rejected, listing every bad element."""
-    problems = [_problem(err) for err in exc.errors(include_url=False)]
+    problems = element_problems(exc)
     return Finding(
         code="mds.invalid-record",
         level=Level.ERROR,

@@ -13,7 +13,9 @@ FHIR input (NDJSON of Bundles or resources, or one Bundle in a .json file) is to
 content as `convert` does (adapter/sources/formats.py) and read by adapter.fhir; each record
 becomes an item whose raw text is its canonical MDS JSON line (the FHIR resources of a record
 are spread over a Bundle, so there is no single line to keep), each error finding a rejected
-item with the input the reader kept. FHIR has no tombstones: deletions stay JSON Lines.
+item with the input the reader kept. FHIR has no tombstones: deletions stay JSON Lines. The
+IDEA4RC normalised table (adapter/sources/idea4rc_table.py) is read the same way as FHIR: one
+canonical MDS line per record, rejected records with the rows the reader kept.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ __all__ = [
     "tombstone",
 ]
 
-InputKind = Literal["jsonl", "fhir-ndjson", "fhir-json"]
+InputKind = Literal["jsonl", "fhir-ndjson", "fhir-json", "idea4rc-table"]
 
 _TOMBSTONE_KEYS = {"record_id", "institution", "_deleted"}
 
@@ -131,7 +133,8 @@ def chunks(items: Iterable[Incoming], size: int) -> Iterator[list[Incoming]]:
 
 
 def input_kind(path: str | PurePath, head: bytes) -> InputKind | None:
-    """What a load reads from this file: MDS JSON Lines or FHIR; None for other formats.
+    """What a load reads from this file: MDS JSON Lines, FHIR or the IDEA4RC normalised table;
+    None for other formats.
 
     By content like `convert` (a first object with `resourceType` is FHIR); a name without a
     known extension is read as JSON Lines, as `load` always did.
@@ -139,19 +142,20 @@ def input_kind(path: str | PurePath, head: bytes) -> InputKind | None:
     fmt = guess_format(path, head)
     if fmt is None:
         fmt = guess_format("input.jsonl", head)
-    if fmt in ("jsonl", "fhir-ndjson", "fhir-json"):
+    if fmt in ("jsonl", "fhir-ndjson", "fhir-json", "idea4rc-table"):
         return fmt
     return None
 
 
 def read_fhir_incoming(
     stream: IO[bytes],
-    kind: Literal["fhir-ndjson", "fhir-json"],
+    kind: Literal["fhir-ndjson", "fhir-json", "idea4rc-table"],
     *,
     profiles: Literal["warn", "reject", "off"] = "warn",
     on_warning: Callable[[Finding], None] | None = None,
 ) -> Iterator[Incoming]:
-    """Records and error findings of a FHIR file as load items; warnings go to `on_warning`.
+    """Records and error findings of a FHIR file (or an IDEA4RC table, read the same way) as
+    load items; warnings and infos go to `on_warning`.
 
     A warning (a resource or element with no MDS home, a profile deviation under "warn") does
     not reject a record, so it is reported, not quarantined.

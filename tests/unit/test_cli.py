@@ -96,8 +96,26 @@ def test_unknown_format_and_missing_file_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "records.xml"
     path.write_text("<x/>")
     code, _, err = run("check", str(path))
-    assert code == 2 and "--format jsonl or csv" in err
+    assert code == 2 and "cannot tell the format of" in err and "use --from (jsonl, csv," in err
     assert run("check", str(tmp_path / "nope.jsonl"))[0] == 2
+
+
+def test_check_reads_every_format_convert_reads(tmp_path: Path) -> None:
+    """The same records in another format give the same report, byte for byte."""
+    source = tmp_path / "d.jsonl"
+    assert run("synth", "--n", "200", "--seed", "3", "--defects", "0.2", "-o", str(source))[0] == 0
+    expected = run("check", str(source))
+    assert expected[0] == 1 and "200 records: 200 valid" in expected[1]
+    formats = [("d.idea4rc.csv", "idea4rc-table"), ("raw.csv", "redcap-raw"),
+               ("d.xlsx", "xlsx"), ("api.json", "redcap-json"), ("b.ndjson", "fhir")]  # fmt: skip
+    for name, to in formats:
+        other = tmp_path / name
+        assert run("convert", str(source), "-o", str(other), "--to", to)[0] == 0
+        assert run("check", str(other)) == expected, name
+    copy = tmp_path / "records.txt"  # --from when the name does not say (--format still works)
+    copy.write_bytes((tmp_path / "d.idea4rc.csv").read_bytes())
+    assert run("check", str(copy), "--from", "idea4rc-table") == expected
+    assert run("check", str(source), "--format", "jsonl") == expected
 
 
 def test_every_command_has_help() -> None:

@@ -46,6 +46,14 @@ def records_of(path: Path) -> list[MdsRecord]:
         ("a.csv", b"record_id,redcap_event_name,sex\n", "redcap-raw"),
         ("a.csv", b"Record ID,Sex,Tumour size (cm)\n", "redcap-labels"),
         ("a.csv", b"", "csv"),
+        ("a.IDEA4RC.csv", None, "idea4rc-table"),
+        ("a.idea4rc.csv", b"record_id,sex\n", "idea4rc-table"),  # the name is asked for
+        (
+            "a.csv",
+            b"patient_id;original_source;core_variable;date_ref;value;record_id;"
+            b"linked_to;quality;types\r\n",
+            "idea4rc-table",
+        ),
         ("a.parquet", None, None),
     ],
 )
