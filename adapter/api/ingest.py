@@ -21,7 +21,6 @@ unchanged, 422 rejected.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -36,11 +35,8 @@ from adapter.fhir.codes import reference_key
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import check_record
 from adapter.omop import to_omop
-from adapter.sources.jsonl import dumps
 from adapter.stores.incoming import Incoming
 from adapter.stores.load import LoadReport, load_records
-from adapter.stores.record_store import stored
-from adapter.stores.runs import mapping_fingerprint
 
 __all__ = ["Group", "Kind", "Submission", "commit", "entry_outcome", "plan"]
 
@@ -48,6 +44,7 @@ Kind = Literal["batch", "transaction"]
 _SHARED = frozenset({"Organization"})
 _PATIENT_REFS = ("subject", "patient")
 _METHODS = frozenset({"POST", "PUT"})
+_STATUS = {"created": 201, "updated": 200, "unchanged": 200}
 
 
 @dataclass
@@ -60,6 +57,7 @@ class Group:
     record: MdsRecord | None = None
     status: int = 0
     outcome: str = ""  # created | updated | unchanged | rejected
+    version: int | None = None  # the record's store version after the write
 
 
 @dataclass
@@ -235,21 +233,18 @@ def _rejected_finding(s: Submission, g: Group) -> Finding:
 
 
 def commit(s: Submission, state: ApiState, source: str) -> None:
-    """Write the submission (see the module docstring); sets each group's status and outcome."""
+    """Write the submission (see the module docstring); sets each group's status and outcome.
+
+    What is new, changed or unchanged is decided by the load itself, in its transaction under
+    the record store lock (adapter/stores/load.py), never predicted from an earlier read: the
+    same bundle posted by ten clients at once gets one 201 per record and nine 200s."""
     all_errors = [x for i in range(len(s.entries)) for x in s.errors([i])]
     if s.kind == "transaction" and all_errors:
         raise ApiError(422, "transaction rejected", issues=all_errors)
     if state.pseudonym is None:
         raise ApiError(503, "MDS_ADAPTER_PSEUDONYM_KEY is not set: bundles cannot be stored",
                        code="transient")  # fmt: skip
-    mapping = mapping_fingerprint(state.terminology.versions, state.pseudonym.fingerprint)
     good = [g for g in s.groups if g.record is not None and not s.errors([*g.indices, *g.shared])]
-    with state.engine.connect() as conn:
-        known = {(x.institution, x.record_id): x
-                 for x in stored(conn, {g.record.record_id for g in good if g.record})}  # fmt: skip
-    hashes: dict[tuple[str, str], str] = {k: v.content_hash or "" for k, v in known.items()
-                                          if not v.deleted and v.mapping == mapping}  # fmt: skip
-    present = {k for k, v in known.items() if not v.deleted}
     items: list[Incoming] = []
     grouped = {i for g in s.groups for i in g.indices} | set(s.shared)
     for i in sorted(set(s.issues) - grouped):
@@ -262,21 +257,20 @@ def commit(s: Submission, state: ApiState, source: str) -> None:
     for g in s.groups:
         sub = orjson.dumps([s.entries[i] for i in [*g.indices, *g.shared]])
         if g not in good:
-            g.status, g.outcome = 422, "rejected"
             items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, _rejected_finding(s, g)))
-            continue
-        assert g.record is not None
-        key = (g.record.institution or "", g.record.record_id)
-        digest = hashlib.sha256(dumps(g.record)).hexdigest()
-        g.status = 200 if key in present else 201
-        g.outcome = "unchanged" if hashes.get(key) == digest else (
-            "created" if g.status == 201 else "updated")  # fmt: skip
-        present.add(key)
-        hashes[key] = digest
-        items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, g.record))
+        else:
+            assert g.record is not None
+            items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, g.record))
     if items:
         s.report = load_records(state.engine, items, pseudonym=state.pseudonym, source=source,
-                                terminology=state.terminology, chunk_size=len(items))  # fmt: skip
+                                terminology=state.terminology, chunk_size=len(items),
+                                track=True)  # fmt: skip
+    outcomes = (s.report.outcomes or {}) if s.report else {}
+    for g in s.groups:
+        done = outcomes.get(f"Bundle.entry[{g.patient}]")
+        g.outcome = done.outcome if done is not None else "rejected"
+        g.version = done.version if done is not None else None
+        g.status = _STATUS.get(g.outcome, 422)
 
 
 def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]:
