@@ -9,7 +9,11 @@ reads it back.
 
 `Prefer: return=` (FHIR http.html#ops): `minimal` gives each entry's status only,
 `representation` adds the resource as received (the adapter stores MDS records, not FHIR
-resources), `OperationOutcome` (the default) adds each entry's issues.
+resources), `OperationOutcome` (the default) adds each entry's issues (a delete then answers
+200 with its outcome instead of 204 No Content).
+
+Written entries carry `location` (`Type/id/_history/version`) and `etag` (`W/"version"`), the
+record store version of their record (FHIR R4 Bundle.entry.response).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import Client, require
 from adapter.api.body import fhir_json
-from adapter.api.ingest import Submission, commit, entry_outcome, plan
+from adapter.api.ingest import Submission, commit, entry_location, entry_outcome, plan
 from adapter.api.outcomes import ApiError, FhirResponse, operation_outcome
 from adapter.api.state import ApiState
 from adapter.config import Scope
@@ -33,7 +37,8 @@ from adapter.stores.audit import AuditEntry, write_audit
 __all__ = ["RECEIPT_HEADER", "post_bundle", "prefer_return", "router"]
 
 RECEIPT_HEADER = "X-Receipt-Id"
-_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 422: "Unprocessable Entity"}
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
+            422: "Unprocessable Entity"}  # fmt: skip
 _RETURNS = ("minimal", "representation", "OperationOutcome")
 _BUNDLE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -63,12 +68,17 @@ def _response(s: Submission, receipt: str, prefer: str, base: str) -> dict[str, 
     entries = []
     for i, posted in enumerate(s.entries):
         status, issues = entry_outcome(s, i)
-        entry: dict[str, Any] = {"response": {"status": f"{status} {_REASONS.get(status, '')}"
-                                              .strip()}}  # fmt: skip
-        if prefer == "representation" and status < 300 and isinstance(posted, dict):
-            entry["resource"] = posted.get("resource")
+        if status == 204 and prefer == "OperationOutcome":
+            status = 200  # the outcome is a payload
+        response: dict[str, Any] = {"status": f"{status} {_REASONS.get(status, '')}".strip()}
+        if (written := entry_location(s, i)) is not None:
+            response["location"] = f"{written[0]}/_history/{written[1]}"
+            response["etag"] = f'W/"{written[1]}"'
+        entry: dict[str, Any] = {"response": response}
+        if prefer == "representation" and status < 300 and "resource" in posted:
+            entry["resource"] = posted["resource"]
         if prefer == "OperationOutcome":
-            entry["response"]["outcome"] = operation_outcome(issues)
+            response["outcome"] = operation_outcome(issues)
         entries.append(entry)
     return {
         "resourceType": "Bundle",

@@ -1,10 +1,11 @@
 """A posted Bundle → MDS records → the record store: the checks, then the write.
 
-`plan` does everything that needs no database: bundle shape, each entry's request, profile
-validation (adapter.fhir.validate), grouping entries into records (one Patient and what points
-at it; Organizations are shared), `read_fhir` per group, the MDS rules and `to_omop`. Every
-problem is an OperationOutcome issue naming `Bundle.entry[i]` and the finding's stable code
-(the rule), never the submitted value.
+`plan` does everything that needs no database: bundle shape, each entry's request
+(adapter/api/conditional.py: conditional create, update, delete), profile validation
+(adapter.fhir.validate), grouping entries into records (one Patient and what points at it;
+Organizations are shared), `read_fhir` per group, the MDS rules and `to_omop`. Every problem
+is an OperationOutcome issue naming `Bundle.entry[i]` and the finding's stable code (the
+rule), never the submitted value.
 
 `commit` writes through adapter.stores.load (records, crosswalk, CDM rows, quarantine):
 
@@ -13,10 +14,14 @@ problem is an OperationOutcome issue naming `Bundle.entry[i]` and the finding's 
 - batch: good records are loaded; each rejected group is quarantined (raw entries + reasons),
   so `mds-adapter` operators see it with the load rejects.
 
+Deletes go first (FHIR's transaction order: DELETE, POST, PUT); a Bundle that deletes and
+writes the same record is refused (that entry, or the whole transaction).
+
 Re-posting is idempotent because records are keyed by institution + record id (the Patient's
 business identifier, as the conditional PUTs in the entries say) and load_records skips a
-record whose content and mapping are unchanged. Statuses per record: 201 new, 200 updated or
-unchanged, 422 rejected.
+record whose content and mapping are unchanged. Statuses per record: 201 new (or back after a
+delete), 200 updated or unchanged, 422 rejected; per delete 204 (200 with an outcome), also
+when nothing matched (FHIR R4 http.html#cdelete: no match is an ordinary delete of nothing).
 """
 
 from __future__ import annotations
@@ -27,24 +32,25 @@ from typing import Any, Literal
 
 import orjson
 
+from adapter.api.conditional import EntryRequest, check_request
 from adapter.api.outcomes import ApiError, issue
 from adapter.api.state import ApiState
 from adapter.errors import Finding, Level
 from adapter.fhir import read_fhir
 from adapter.fhir.codes import reference_key
+from adapter.fhir.ids import SID, Ids
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import check_record
 from adapter.omop import to_omop
-from adapter.stores.incoming import Incoming
+from adapter.stores.incoming import Incoming, Tombstone
 from adapter.stores.load import LoadReport, load_records
 
-__all__ = ["Group", "Kind", "Submission", "commit", "entry_outcome", "plan"]
+__all__ = ["Group", "Kind", "Submission", "commit", "entry_location", "entry_outcome", "plan"]
 
 Kind = Literal["batch", "transaction"]
 _SHARED = frozenset({"Organization"})
 _PATIENT_REFS = ("subject", "patient")
-_METHODS = frozenset({"POST", "PUT"})
-_STATUS = {"created": 201, "updated": 200, "unchanged": 200}
+_STATUS = {"created": 201, "updated": 200, "unchanged": 200, "deleted": 204, "not-found": 204}
 
 
 @dataclass
@@ -58,6 +64,7 @@ class Group:
     status: int = 0
     outcome: str = ""  # created | updated | unchanged | rejected
     version: int | None = None  # the record's store version after the write
+    create_only: bool = False  # its Patient was POSTed with ifNoneExist
 
 
 @dataclass
@@ -68,6 +75,9 @@ class Submission:
     shared: list[int]
     issues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     report: LoadReport | None = None
+    requests: dict[int, EntryRequest] = field(default_factory=dict)
+    deletes: dict[int, Tombstone] = field(default_factory=dict)
+    deleted: dict[int, str] = field(default_factory=dict)  # deleted | not-found
 
     def errors(self, indices: Sequence[int]) -> list[dict[str, Any]]:
         return [x for i in indices for x in self.issues.get(i, ()) if x["severity"] == "error"]
@@ -79,7 +89,8 @@ class Submission:
         outcomes = [g.outcome for g in self.groups]
         return {"entries": len(self.entries), "records": len(self.groups),
                 **{k: outcomes.count(k) for k in ("created", "updated", "unchanged",
-                                                  "rejected")}}  # fmt: skip
+                                                  "rejected")},
+                "deleted": list(self.deleted.values()).count("deleted")}  # fmt: skip
 
 
 def _finding_issue(f: Finding, where: str, code: str) -> dict[str, Any]:
@@ -113,18 +124,39 @@ def _check_shape(bundle: Any) -> Kind:
 
 
 def _entry_ok(s: Submission, i: int, entry: Any) -> bool:
+    """Whether the entry carries a resource to read; its request is checked (and noted)."""
     where = f"Bundle.entry[{i}]"
-    if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+    found = check_request(entry, where) if isinstance(entry, dict) else None
+    if found is None:
         s.add(i, issue("structure", "an entry needs a resource", expression=[where]))
-        return False
-    request = entry.get("request")
-    if request is not None and (not isinstance(request, dict)
-                                or request.get("method") not in _METHODS):  # fmt: skip
-        s.add(i, issue("not-supported", "entries are created or updated (POST or PUT); "
-                       "reads and deletes are not supported here",
-                       expression=[f"{where}.request.method"]))  # fmt: skip
-        return False
-    return True
+    elif isinstance(found, dict):
+        s.add(i, found)
+        request = entry.get("request")
+        if isinstance(entry.get("resource"), dict) and isinstance(request, dict) \
+                and request.get("method") in ("POST", "PUT"):  # fmt: skip
+            s.requests[i] = EntryRequest(str(request["method"]))  # still grouped with its record
+            return True
+    elif found.delete is not None:
+        s.deletes[i] = found.delete
+    else:
+        s.requests[i] = found
+        return True
+    return False
+
+
+def _check_deletes(s: Submission) -> None:
+    """A record is deleted once and not also written by the same Bundle."""
+    written = {(g.record.institution or "", g.record.record_id): g.patient
+               for g in s.groups if g.record is not None}  # fmt: skip
+    seen: dict[tuple[str, str], int] = {}
+    for i, gone in s.deletes.items():
+        key = (gone.institution or "", gone.record_id)
+        other = written.get(key, seen.get(key))
+        if other is not None:
+            s.add(i, issue("conflict", f"Bundle.entry[{other}] writes or deletes the same "
+                           "record: one interaction per record and Bundle",
+                           expression=[f"Bundle.entry[{i}].request.url"]))  # fmt: skip
+        seen.setdefault(key, i)
 
 
 def _group(s: Submission, resources: dict[int, dict[str, Any]]) -> None:
@@ -162,6 +194,30 @@ def _group(s: Submission, resources: dict[int, dict[str, Any]]) -> None:
                            expression=[f"Bundle.entry[{i}].resource"]))  # fmt: skip
 
 
+def _codes(node: Any, path: str, wanted: set[str], found: list[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "code" and isinstance(value, str) and value in wanted:
+                found.append(f"{path}.code")
+            else:
+                _codes(value, f"{path}.{key}", wanted, found)
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            _codes(value, f"{path}[{n}]", wanted, found)
+
+
+def _code_at(s: Submission, used: Sequence[int], f: Finding) -> tuple[int, str] | None:
+    """The entry and FHIRPath of the one posted `code` a record-level finding names (a code
+    outside an MDS element's value set), so the issue points at it, not at the Patient."""
+    wanted = {v for v in f.values if isinstance(v, str) and v}
+    hits: list[tuple[int, str]] = []
+    for i in used if wanted else ():
+        found: list[str] = []
+        _codes(s.entries[i]["resource"], f"Bundle.entry[{i}].resource", wanted, found)
+        hits += [(i, x) for x in found]
+    return hits[0] if len(hits) == 1 else None
+
+
 def _read(s: Submission, state: ApiState, g: Group) -> None:
     """read_fhir, the rules and to_omop for one group with no entry-level error."""
     where = f"Bundle.entry[{g.patient}].resource"
@@ -175,7 +231,8 @@ def _read(s: Submission, state: ApiState, g: Group) -> None:
         if isinstance(item, Finding):
             if item.level is not Level.INFO:
                 at = places.get(str(item.location), g.patient)
-                s.add(at, _finding_issue(item, f"Bundle.entry[{at}].resource", "processing"))
+                at, path = _code_at(s, used, item) or (at, f"Bundle.entry[{at}].resource")
+                s.add(at, _finding_issue(item, path, "processing"))
         else:
             records.append(item)
     if len(records) != 1 or s.errors(used):
@@ -206,6 +263,7 @@ def plan(bundle: Any, state: ApiState) -> Submission:
                     s.add(i, _finding_issue(f, f"Bundle.entry[{i}].resource", "invalid"))
     _group(s, resources)
     for g in s.groups:
+        g.create_only = s.requests[g.patient].create_only
         if not s.errors([*g.indices, *g.shared]):
             _read(s, state, g)
     seen: dict[tuple[str, str], int] = {}
@@ -217,6 +275,7 @@ def plan(bundle: Any, state: ApiState) -> Submission:
             s.add(g.patient, issue("duplicate", f"the same record as Bundle.entry[{seen[key]}]",
                                    expression=[f"Bundle.entry[{g.patient}].resource"]))  # fmt: skip
         seen.setdefault(key, g.patient)
+    _check_deletes(s)
     return s
 
 
@@ -227,9 +286,17 @@ def _rejected_finding(s: Submission, g: Group) -> Finding:
         "api.rejected-entry",
         Level.ERROR,
         reasons,
-        g.record.record_id if g.record else None,
+        g.record.record_id if g.record else _record_id(s.entries[g.patient]["resource"]),
         location=f"Bundle.entry[{g.patient}]",
     )
+
+
+def _record_id(patient: dict[str, Any]) -> str | None:
+    """The record id a Patient's MDS identifier names, for the quarantine of an unread one."""
+    given = patient.get("identifier")
+    return next((x["value"] for x in given if isinstance(x, dict)
+                 and str(x.get("system")).startswith(SID) and isinstance(x.get("value"), str)),
+                None) if isinstance(given, list) else None  # fmt: skip
 
 
 def commit(s: Submission, state: ApiState, source: str) -> None:
@@ -245,7 +312,8 @@ def commit(s: Submission, state: ApiState, source: str) -> None:
         raise ApiError(503, "MDS_ADAPTER_PSEUDONYM_KEY is not set: bundles cannot be stored",
                        code="transient")  # fmt: skip
     good = [g for g in s.groups if g.record is not None and not s.errors([*g.indices, *g.shared])]
-    items: list[Incoming] = []
+    items = [Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), gone)
+             for i, gone in s.deletes.items() if not s.errors([i])]  # fmt: skip
     grouped = {i for g in s.groups for i in g.indices} | set(s.shared)
     for i in sorted(set(s.issues) - grouped):
         if s.errors([i]):
@@ -261,11 +329,15 @@ def commit(s: Submission, state: ApiState, source: str) -> None:
         else:
             assert g.record is not None
             items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, g.record))
+    only = [f"Bundle.entry[{g.patient}]" for g in good if g.create_only]
     if items:
         s.report = load_records(state.engine, items, pseudonym=state.pseudonym, source=source,
                                 terminology=state.terminology, chunk_size=len(items),
-                                track=True)  # fmt: skip
+                                track=True, create_only=only)  # fmt: skip
     outcomes = (s.report.outcomes or {}) if s.report else {}
+    for i in s.deletes:
+        if (done := outcomes.get(f"Bundle.entry[{i}]")) is not None:
+            s.deleted[i] = done.outcome
     for g in s.groups:
         done = outcomes.get(f"Bundle.entry[{g.patient}]")
         g.outcome = done.outcome if done is not None else "rejected"
@@ -277,6 +349,12 @@ def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]
     """One entry's status and issues: its record's; a shared entry (Organization) is 200 when
     a record using it went in; an entry that belongs to no record is 422."""
     issues = list(s.issues.get(index, ()))
+    if index in s.deletes:
+        if s.deleted.get(index) == "not-found":
+            issues.append(issue("not-found", "no stored record has this identifier: nothing "
+                                "was deleted", severity="information",
+                                expression=[f"Bundle.entry[{index}].request.url"]))  # fmt: skip
+        return (204 if index in s.deleted else 422), issues
     for g in s.groups:
         if index in g.indices:
             return g.status, issues
@@ -284,3 +362,31 @@ def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]
     if index in s.shared and not s.errors([index]):
         return (200 if any(x < 300 for x in users) or not users else 422), issues
     return 422, issues
+
+
+def _canonical_id(resource: dict[str, Any], ids: Ids) -> str | None:
+    """The id `to_fhir` gives this resource (from its MDS identifier), else the posted id."""
+    given = resource.get("identifier")
+    for x in given if isinstance(given, list) else ():
+        value = x.get("value") if isinstance(x, dict) else None
+        if x.get("system") != ids.system or not isinstance(value, str):
+            continue
+        if value == ids.record_id:
+            return ids.id("patient")
+        if value.startswith(f"{ids.record_id}/"):
+            return ids.id(value.removeprefix(f"{ids.record_id}/"))
+    found = resource.get("id")
+    return found if isinstance(found, str) else None
+
+
+def entry_location(s: Submission, index: int) -> tuple[str, int] | None:
+    """`Type/id` and the store version of a written record's entry, else None.
+
+    The id is what the record reads back as (adapter/fhir/ids.py); all of a record's resources
+    carry the record's version, because the record is what is versioned."""
+    group = next((g for g in s.groups if index in g.indices), None)
+    if group is None or group.record is None or group.version is None or group.status >= 300:
+        return None
+    resource = s.entries[index]["resource"]
+    found = _canonical_id(resource, Ids(group.record.institution, group.record.record_id))
+    return None if found is None else (f"{resource['resourceType']}/{found}", group.version)
