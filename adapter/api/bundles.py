@@ -18,12 +18,14 @@ record store version of their record (FHIR R4 Bundle.entry.response).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import Client, require
@@ -34,9 +36,12 @@ from adapter.api.state import ApiState
 from adapter.config import Scope
 from adapter.stores.audit import AuditEntry, write_audit
 
-__all__ = ["RECEIPT_HEADER", "post_bundle", "prefer_return", "router"]
+__all__ = ["RECEIPT_HEADER", "RETRY_AFTER", "post_bundle", "prefer_return", "router"]
 
 RECEIPT_HEADER = "X-Receipt-Id"
+RETRY_AFTER = 2
+"""Seconds a client is asked to wait after a 503: the database was locked longer than the
+SQLite busy timeout (adapter/stores/omop_db.py) or could not be reached."""
 _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
             422: "Unprocessable Entity"}  # fmt: skip
 _RETURNS = ("minimal", "representation", "OperationOutcome")
@@ -104,7 +109,12 @@ async def post_bundle(
         if isinstance(body, dict) and body.get("type") in ("batch", "transaction"):
             action = f"bundle.{body['type']}"
         s = await run_in_threadpool(plan, body, state)
-        await run_in_threadpool(commit, s, state, f"api:{client.id}")
+        try:
+            await run_in_threadpool(commit, s, state, f"api:{client.id}")
+        except OperationalError as exc:
+            raise ApiError(503, "the database is busy or not reachable; no record of this "
+                           "Bundle was written: retry", code="transient",
+                           headers={"Retry-After": str(RETRY_AFTER)}) from exc  # fmt: skip
     except ApiError as exc:
         exc.outcome_id = receipt
         exc.headers.update(headers)
@@ -117,7 +127,8 @@ async def post_bundle(
             exc.status,
             outcome=operation_outcome(exc.issues or [_only_issue(outcome)]),
         )
-        await run_in_threadpool(_audit, state, entry)
+        with contextlib.suppress(SQLAlchemyError):  # a 503 is the answer even if this fails
+            await run_in_threadpool(_audit, state, entry)
         raise
     base = str(request.base_url).rstrip("/")
     issues = [x for i in range(len(s.entries)) for x in entry_outcome(s, i)[1]]

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from adapter.api.bundles import RECEIPT_HEADER, prefer_return
+from adapter.api.bundles import RECEIPT_HEADER, RETRY_AFTER, prefer_return
+from adapter.stores import omop_db
+from adapter.stores.omop_db import init_db
 from adapter.stores.record_store import adapter_name
 from tests.api.conftest import ADMIN, WRITE, bundle, entries
 from tests.db.helpers import dialect_of, rows
@@ -210,3 +215,29 @@ def test_prefer_minimal_and_representation(db_client: TestClient) -> None:
     full = db_client.post("/fhir", json=bundle("batch", items),
                           headers={**WRITE, "Prefer": "return=representation"}).json()  # fmt: skip
     assert [e["resource"] for e in full["entry"]] == [e["resource"] for e in items]
+
+
+def test_a_database_locked_past_the_busy_timeout_gives_503_with_retry_after(
+    tmp_path: Path, make_client: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holds SQLite's write lock longer than the busy timeout: a 503 saying
+    when to retry, nothing written; once it lets go the same post goes in."""
+    monkeypatch.setattr(omop_db, "SQLITE_BUSY_MS", 200)
+    path = tmp_path / "omop.sqlite"
+    init_db(f"sqlite:///{path}")
+    client = make_client(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        locked = client.post("/fhir", json=bundle("batch", entries(1)), headers=WRITE)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert (locked.status_code, locked.headers["retry-after"]) == (503, str(RETRY_AFTER))
+    assert [(i["code"], i["diagnostics"]) for i in locked.json()["issue"]] == [
+        ("transient", "the database is busy or not reachable; no record of this Bundle was "
+         "written: retry")]  # fmt: skip
+    assert count(f"sqlite:///{path}", "records") == 0
+    again = client.post("/fhir", json=bundle("batch", entries(1)), headers=WRITE)
+    assert again.status_code == 200
+    assert count(f"sqlite:///{path}", "records") == 1
