@@ -33,6 +33,7 @@ from typing import Any, Literal
 import orjson
 
 from adapter.api.conditional import EntryRequest, check_request
+from adapter.api.locate import canonical_id, code_at
 from adapter.api.outcomes import ApiError, issue
 from adapter.api.state import ApiState
 from adapter.errors import Finding, Level
@@ -194,30 +195,6 @@ def _group(s: Submission, resources: dict[int, dict[str, Any]]) -> None:
                            expression=[f"Bundle.entry[{i}].resource"]))  # fmt: skip
 
 
-def _codes(node: Any, path: str, wanted: set[str], found: list[str]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "code" and isinstance(value, str) and value in wanted:
-                found.append(f"{path}.code")
-            else:
-                _codes(value, f"{path}.{key}", wanted, found)
-    elif isinstance(node, list):
-        for n, value in enumerate(node):
-            _codes(value, f"{path}[{n}]", wanted, found)
-
-
-def _code_at(s: Submission, used: Sequence[int], f: Finding) -> tuple[int, str] | None:
-    """The entry and FHIRPath of the one posted `code` a record-level finding names (a code
-    outside an MDS element's value set), so the issue points at it, not at the Patient."""
-    wanted = {v for v in f.values if isinstance(v, str) and v}
-    hits: list[tuple[int, str]] = []
-    for i in used if wanted else ():
-        found: list[str] = []
-        _codes(s.entries[i]["resource"], f"Bundle.entry[{i}].resource", wanted, found)
-        hits += [(i, x) for x in found]
-    return hits[0] if len(hits) == 1 else None
-
-
 def _read(s: Submission, state: ApiState, g: Group) -> None:
     """read_fhir, the rules and to_omop for one group with no entry-level error."""
     where = f"Bundle.entry[{g.patient}].resource"
@@ -231,7 +208,8 @@ def _read(s: Submission, state: ApiState, g: Group) -> None:
         if isinstance(item, Finding):
             if item.level is not Level.INFO:
                 at = places.get(str(item.location), g.patient)
-                at, path = _code_at(s, used, item) or (at, f"Bundle.entry[{at}].resource")
+                posted = [(i, s.entries[i]["resource"]) for i in used]
+                at, path = code_at(posted, item) or (at, f"Bundle.entry[{at}].resource")
                 s.add(at, _finding_issue(item, path, "processing"))
         else:
             records.append(item)
@@ -364,21 +342,6 @@ def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]
     return 422, issues
 
 
-def _canonical_id(resource: dict[str, Any], ids: Ids) -> str | None:
-    """The id `to_fhir` gives this resource (from its MDS identifier), else the posted id."""
-    given = resource.get("identifier")
-    for x in given if isinstance(given, list) else ():
-        value = x.get("value") if isinstance(x, dict) else None
-        if x.get("system") != ids.system or not isinstance(value, str):
-            continue
-        if value == ids.record_id:
-            return ids.id("patient")
-        if value.startswith(f"{ids.record_id}/"):
-            return ids.id(value.removeprefix(f"{ids.record_id}/"))
-    found = resource.get("id")
-    return found if isinstance(found, str) else None
-
-
 def entry_location(s: Submission, index: int) -> tuple[str, int] | None:
     """`Type/id` and the store version of a written record's entry, else None.
 
@@ -388,5 +351,5 @@ def entry_location(s: Submission, index: int) -> tuple[str, int] | None:
     if group is None or group.record is None or group.version is None or group.status >= 300:
         return None
     resource = s.entries[index]["resource"]
-    found = _canonical_id(resource, Ids(group.record.institution, group.record.record_id))
+    found = canonical_id(resource, Ids(group.record.institution, group.record.record_id))
     return None if found is None else (f"{resource['resourceType']}/{found}", group.version)
