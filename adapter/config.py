@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_DB_URL", "ApiKey", "Scope", "Settings", "settings"]
@@ -45,6 +45,9 @@ class Settings(BaseSettings):
       the API needs it to accept bundles.
     - `api_keys`: bearer tokens as JSON, `{"token": {"client": "oslo", "scopes": [...]}}`.
       Tokens are secrets: the environment or a secret store, never the compose file.
+    - `jwt_secret` (HS256), `jwt_public_key` (PEM file, RS256/ES256), `jwt_jwks_file`: keys
+      that verify JWT bearer tokens (adapter/api/jwt_tokens.py), with the required `jwt_issuer`
+      and `jwt_audience` and `jwt_leeway` seconds of clock skew; none set: no JWTs.
     - `api_open_terminology`: terminology reads ($translate, $lookup, $validate-code) need no
       token when true (they hold no patient data); when false any valid token may call them.
     - `max_body_bytes`: larger request bodies get 413 before being read whole.
@@ -61,6 +64,12 @@ class Settings(BaseSettings):
     db_url: str = DEFAULT_DB_URL
     pseudonym_key: SecretStr | None = None
     api_keys: dict[str, ApiKey] = Field(default_factory=dict, repr=False)
+    jwt_secret: SecretStr | None = Field(default=None, repr=False)
+    jwt_public_key: Path | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway: int = Field(default=30, ge=0, le=300)
     api_open_terminology: bool = True
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     host: str = "127.0.0.1"
@@ -68,6 +77,13 @@ class Settings(BaseSettings):
     terminology_dir: Path | None = None
     profiles_dir: Path | None = None
     export_dir: Path | None = None
+
+    @field_validator("jwt_secret", "jwt_public_key", "jwt_jwks_file", "jwt_issuer",
+                     "jwt_audience", mode="before")  # fmt: skip
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`VAR=` (compose's `${VAR:-}`) means unset: never an empty secret or the cwd."""
+        return None if value == "" else value
 
 
 def settings() -> Settings:

@@ -1,11 +1,14 @@
 """Bearer tokens with scopes: who is calling, and may they call this route?
 
-Tokens are configured keys (`MDS_ADAPTER_API_KEYS`, adapter/config.py), each naming a client and
-its scopes. A route declares the scope it needs with `Depends(require(Scope.X))`; the answer is
-401 with `WWW-Authenticate: Bearer` when the token is missing or unknown, 403 when the token
-lacks the scope, both as OperationOutcomes. Scopes do not imply each other: `admin` reads
-receipts, the quarantine, runs, statistics and metrics and re-processes quarantine items, but
-cannot post bundles.
+Tokens are configured keys (`MDS_ADAPTER_API_KEYS`, adapter/config.py), each naming a client
+and its scopes, or JWTs verified with configured keys (adapter/api/jwt_tokens.py): a token that
+is no configured key and looks like a JWT is verified as one; an invalid one gets 401 with
+`error="invalid_token"` and the reason (expired, wrong audience, bad signature). A route
+declares the scope it needs with `Depends(require(Scope.X))`; the answer is 401 with
+`WWW-Authenticate: Bearer` when the token is missing or unknown, 403 when the token lacks the
+scope, both as OperationOutcomes. Scopes do not imply each other: `admin` reads receipts, the
+quarantine, runs, statistics and metrics and re-processes quarantine items, but cannot post
+bundles.
 
 The client id (never the token) goes into `request.state.client` for the request log and the
 audit table. Tokens are compared in constant time against every configured key.
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from adapter.api.jwt_tokens import InvalidTokenError, looks_like_jwt
 from adapter.api.outcomes import ApiError
 from adapter.config import ApiKey, Scope
 
@@ -33,7 +37,9 @@ __all__ = [
     "require_terminology_read",
 ]
 
-BEARER = HTTPBearer(auto_error=False, description="A configured API key (MDS_ADAPTER_API_KEYS)")
+BEARER = HTTPBearer(
+    auto_error=False, description="A configured API key (MDS_ADAPTER_API_KEYS) or a JWT"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +63,25 @@ def authenticate(token: str, keys: Mapping[str, ApiKey]) -> Client | None:
     return None if found is None else Client(found.client, found.scopes)
 
 
-def _challenge(error: str) -> dict[str, str]:
-    return {"WWW-Authenticate": f'Bearer realm="mds-adapter", error="{error}"'}
+def _challenge(error: str, description: str = "") -> dict[str, str]:
+    described = f', error_description="{description}"' if description else ""
+    return {"WWW-Authenticate": f'Bearer realm="mds-adapter", error="{error}"{described}'}
 
 
 def identify(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Client:
     """The client of a valid bearer token (401 otherwise), noted in request.state."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "a bearer token is required", headers=_challenge("invalid_request"))
-    client = authenticate(credentials.credentials, request.app.state.api.settings.api_keys)
+    state = request.app.state.api
+    token = credentials.credentials
+    client = authenticate(token, state.settings.api_keys)
+    if client is None and state.jwt is not None and looks_like_jwt(token):
+        try:
+            found = state.jwt.verify(token)
+        except InvalidTokenError as exc:
+            raise ApiError(401, f"the bearer token is not valid: {exc}",
+                           headers=_challenge("invalid_token", str(exc))) from None  # fmt: skip
+        client = Client(found.client, found.scopes)
     if client is None:
         raise ApiError(401, "the bearer token is not valid", headers=_challenge("invalid_token"))
     request.state.client = client.id

@@ -9,32 +9,42 @@ reads it back.
 
 `Prefer: return=` (FHIR http.html#ops): `minimal` gives each entry's status only,
 `representation` adds the resource as received (the adapter stores MDS records, not FHIR
-resources), `OperationOutcome` (the default) adds each entry's issues.
+resources), `OperationOutcome` (the default) adds each entry's issues (a delete then answers
+200 with its outcome instead of 204 No Content).
+
+Written entries carry `location` (`Type/id/_history/version`) and `etag` (`W/"version"`), the
+record store version of their record (FHIR R4 Bundle.entry.response).
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import Client, require
 from adapter.api.body import fhir_json
-from adapter.api.ingest import Submission, commit, entry_outcome, plan
+from adapter.api.ingest import Submission, commit, entry_location, entry_outcome, plan
 from adapter.api.metrics import note_refused, note_submission
 from adapter.api.outcomes import ApiError, FhirResponse, operation_outcome
 from adapter.api.state import ApiState
 from adapter.config import Scope
 from adapter.stores.audit import AuditEntry, write_audit
 
-__all__ = ["RECEIPT_HEADER", "post_bundle", "prefer_return", "router"]
+__all__ = ["RECEIPT_HEADER", "RETRY_AFTER", "post_bundle", "prefer_return", "router"]
 
 RECEIPT_HEADER = "X-Receipt-Id"
-_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 422: "Unprocessable Entity"}
+RETRY_AFTER = 2
+"""Seconds a client is asked to wait after a 503: the database was locked longer than the
+SQLite busy timeout (adapter/stores/omop_db.py) or could not be reached."""
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
+            422: "Unprocessable Entity"}  # fmt: skip
 _RETURNS = ("minimal", "representation", "OperationOutcome")
 _BUNDLE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -64,12 +74,17 @@ def _response(s: Submission, receipt: str, prefer: str, base: str) -> dict[str, 
     entries = []
     for i, posted in enumerate(s.entries):
         status, issues = entry_outcome(s, i)
-        entry: dict[str, Any] = {"response": {"status": f"{status} {_REASONS.get(status, '')}"
-                                              .strip()}}  # fmt: skip
-        if prefer == "representation" and status < 300 and isinstance(posted, dict):
-            entry["resource"] = posted.get("resource")
+        if status == 204 and prefer == "OperationOutcome":
+            status = 200  # the outcome is a payload
+        response: dict[str, Any] = {"status": f"{status} {_REASONS.get(status, '')}".strip()}
+        if (written := entry_location(s, i)) is not None:
+            response["location"] = f"{written[0]}/_history/{written[1]}"
+            response["etag"] = f'W/"{written[1]}"'
+        entry: dict[str, Any] = {"response": response}
+        if prefer == "representation" and status < 300 and "resource" in posted:
+            entry["resource"] = posted["resource"]
         if prefer == "OperationOutcome":
-            entry["response"]["outcome"] = operation_outcome(issues)
+            response["outcome"] = operation_outcome(issues)
         entries.append(entry)
     return {
         "resourceType": "Bundle",
@@ -96,7 +111,12 @@ async def post_bundle(
         if isinstance(body, dict) and body.get("type") in ("batch", "transaction"):
             action = f"bundle.{body['type']}"
         s = await run_in_threadpool(plan, body, state)
-        await run_in_threadpool(commit, s, state, f"api:{client.id}")
+        try:
+            await run_in_threadpool(commit, s, state, f"api:{client.id}")
+        except OperationalError as exc:
+            raise ApiError(503, "the database is busy or not reachable; no record of this "
+                           "Bundle was written: retry", code="transient",
+                           headers={"Retry-After": str(RETRY_AFTER)}) from exc  # fmt: skip
         note_submission(request.app, s)
     except ApiError as exc:
         exc.outcome_id = receipt
@@ -110,7 +130,8 @@ async def post_bundle(
             exc.status,
             outcome=operation_outcome(exc.issues or [_only_issue(outcome)]),
         )
-        await run_in_threadpool(_audit, state, entry)
+        with contextlib.suppress(SQLAlchemyError):  # a 503 is the answer even if this fails
+            await run_in_threadpool(_audit, state, entry)
         note_refused(request.app, action, body)
         raise
     base = str(request.base_url).rstrip("/")

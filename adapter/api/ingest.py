@@ -1,10 +1,11 @@
 """A posted Bundle → MDS records → the record store: the checks, then the write.
 
-`plan` does everything that needs no database: bundle shape, each entry's request, profile
-validation (adapter.fhir.validate), grouping entries into records (one Patient and what points
-at it; Organizations are shared), `read_fhir` per group, the MDS rules and `to_omop`. Every
-problem is an OperationOutcome issue naming `Bundle.entry[i]` and the finding's stable code
-(the rule), never the submitted value.
+`plan` does everything that needs no database: bundle shape, each entry's request
+(adapter/api/conditional.py: conditional create, update, delete), profile validation
+(adapter.fhir.validate), grouping entries into records (one Patient and what points at it;
+Organizations are shared), `read_fhir` per group, the MDS rules and `to_omop`. Every problem
+is an OperationOutcome issue naming `Bundle.entry[i]` and the finding's stable code (the
+rule), never the submitted value.
 
 `commit` writes through adapter.stores.load (records, crosswalk, CDM rows, quarantine):
 
@@ -13,41 +14,44 @@ problem is an OperationOutcome issue naming `Bundle.entry[i]` and the finding's 
 - batch: good records are loaded; each rejected group is quarantined (raw entries + reasons),
   so `mds-adapter` operators see it with the load rejects.
 
+Deletes go first (FHIR's transaction order: DELETE, POST, PUT); a Bundle that deletes and
+writes the same record is refused (that entry, or the whole transaction).
+
 Re-posting is idempotent because records are keyed by institution + record id (the Patient's
 business identifier, as the conditional PUTs in the entries say) and load_records skips a
-record whose content and mapping are unchanged. Statuses per record: 201 new, 200 updated or
-unchanged, 422 rejected.
+record whose content and mapping are unchanged. Statuses per record: 201 new (or back after a
+delete), 200 updated or unchanged, 422 rejected; per delete 204 (200 with an outcome), also
+when nothing matched (FHIR R4 http.html#cdelete: no match is an ordinary delete of nothing).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
 
+from adapter.api.conditional import EntryRequest, check_request
+from adapter.api.locate import canonical_id, code_at
 from adapter.api.outcomes import ApiError, issue
 from adapter.api.state import ApiState
 from adapter.errors import Finding, Level
 from adapter.fhir import read_fhir
 from adapter.fhir.codes import reference_key
+from adapter.fhir.ids import SID, Ids
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import check_record
 from adapter.omop import to_omop
-from adapter.sources.jsonl import dumps
-from adapter.stores.incoming import Incoming
+from adapter.stores.incoming import Incoming, Tombstone
 from adapter.stores.load import LoadReport, load_records
-from adapter.stores.record_store import stored
-from adapter.stores.runs import mapping_fingerprint
 
-__all__ = ["Group", "Kind", "Submission", "commit", "entry_outcome", "plan"]
+__all__ = ["Group", "Kind", "Submission", "commit", "entry_location", "entry_outcome", "plan"]
 
 Kind = Literal["batch", "transaction"]
 _SHARED = frozenset({"Organization"})
 _PATIENT_REFS = ("subject", "patient")
-_METHODS = frozenset({"POST", "PUT"})
+_STATUS = {"created": 201, "updated": 200, "unchanged": 200, "deleted": 204, "not-found": 204}
 
 
 @dataclass
@@ -60,6 +64,8 @@ class Group:
     record: MdsRecord | None = None
     status: int = 0
     outcome: str = ""  # created | updated | unchanged | rejected
+    version: int | None = None  # the record's store version after the write
+    create_only: bool = False  # its Patient was POSTed with ifNoneExist
 
 
 @dataclass
@@ -70,6 +76,9 @@ class Submission:
     shared: list[int]
     issues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     report: LoadReport | None = None
+    requests: dict[int, EntryRequest] = field(default_factory=dict)
+    deletes: dict[int, Tombstone] = field(default_factory=dict)
+    deleted: dict[int, str] = field(default_factory=dict)  # deleted | not-found
 
     def errors(self, indices: Sequence[int]) -> list[dict[str, Any]]:
         return [x for i in indices for x in self.issues.get(i, ()) if x["severity"] == "error"]
@@ -81,7 +90,8 @@ class Submission:
         outcomes = [g.outcome for g in self.groups]
         return {"entries": len(self.entries), "records": len(self.groups),
                 **{k: outcomes.count(k) for k in ("created", "updated", "unchanged",
-                                                  "rejected")}}  # fmt: skip
+                                                  "rejected")},
+                "deleted": list(self.deleted.values()).count("deleted")}  # fmt: skip
 
 
 def _finding_issue(f: Finding, where: str, code: str) -> dict[str, Any]:
@@ -115,18 +125,39 @@ def _check_shape(bundle: Any) -> Kind:
 
 
 def _entry_ok(s: Submission, i: int, entry: Any) -> bool:
+    """Whether the entry carries a resource to read; its request is checked (and noted)."""
     where = f"Bundle.entry[{i}]"
-    if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+    found = check_request(entry, where) if isinstance(entry, dict) else None
+    if found is None:
         s.add(i, issue("structure", "an entry needs a resource", expression=[where]))
-        return False
-    request = entry.get("request")
-    if request is not None and (not isinstance(request, dict)
-                                or request.get("method") not in _METHODS):  # fmt: skip
-        s.add(i, issue("not-supported", "entries are created or updated (POST or PUT); "
-                       "reads and deletes are not supported here",
-                       expression=[f"{where}.request.method"]))  # fmt: skip
-        return False
-    return True
+    elif isinstance(found, dict):
+        s.add(i, found)
+        request = entry.get("request")
+        if isinstance(entry.get("resource"), dict) and isinstance(request, dict) \
+                and request.get("method") in ("POST", "PUT"):  # fmt: skip
+            s.requests[i] = EntryRequest(str(request["method"]))  # still grouped with its record
+            return True
+    elif found.delete is not None:
+        s.deletes[i] = found.delete
+    else:
+        s.requests[i] = found
+        return True
+    return False
+
+
+def _check_deletes(s: Submission) -> None:
+    """A record is deleted once and not also written by the same Bundle."""
+    written = {(g.record.institution or "", g.record.record_id): g.patient
+               for g in s.groups if g.record is not None}  # fmt: skip
+    seen: dict[tuple[str, str], int] = {}
+    for i, gone in s.deletes.items():
+        key = (gone.institution or "", gone.record_id)
+        other = written.get(key, seen.get(key))
+        if other is not None:
+            s.add(i, issue("conflict", f"Bundle.entry[{other}] writes or deletes the same "
+                           "record: one interaction per record and Bundle",
+                           expression=[f"Bundle.entry[{i}].request.url"]))  # fmt: skip
+        seen.setdefault(key, i)
 
 
 def _group(s: Submission, resources: dict[int, dict[str, Any]]) -> None:
@@ -177,7 +208,9 @@ def _read(s: Submission, state: ApiState, g: Group) -> None:
         if isinstance(item, Finding):
             if item.level is not Level.INFO:
                 at = places.get(str(item.location), g.patient)
-                s.add(at, _finding_issue(item, f"Bundle.entry[{at}].resource", "processing"))
+                posted = [(i, s.entries[i]["resource"]) for i in used]
+                at, path = code_at(posted, item) or (at, f"Bundle.entry[{at}].resource")
+                s.add(at, _finding_issue(item, path, "processing"))
         else:
             records.append(item)
     if len(records) != 1 or s.errors(used):
@@ -208,6 +241,7 @@ def plan(bundle: Any, state: ApiState) -> Submission:
                     s.add(i, _finding_issue(f, f"Bundle.entry[{i}].resource", "invalid"))
     _group(s, resources)
     for g in s.groups:
+        g.create_only = s.requests[g.patient].create_only
         if not s.errors([*g.indices, *g.shared]):
             _read(s, state, g)
     seen: dict[tuple[str, str], int] = {}
@@ -219,6 +253,7 @@ def plan(bundle: Any, state: ApiState) -> Submission:
             s.add(g.patient, issue("duplicate", f"the same record as Bundle.entry[{seen[key]}]",
                                    expression=[f"Bundle.entry[{g.patient}].resource"]))  # fmt: skip
         seen.setdefault(key, g.patient)
+    _check_deletes(s)
     return s
 
 
@@ -229,28 +264,34 @@ def _rejected_finding(s: Submission, g: Group) -> Finding:
         "api.rejected-entry",
         Level.ERROR,
         reasons,
-        g.record.record_id if g.record else None,
+        g.record.record_id if g.record else _record_id(s.entries[g.patient]["resource"]),
         location=f"Bundle.entry[{g.patient}]",
     )
 
 
+def _record_id(patient: dict[str, Any]) -> str | None:
+    """The record id a Patient's MDS identifier names, for the quarantine of an unread one."""
+    given = patient.get("identifier")
+    return next((x["value"] for x in given if isinstance(x, dict)
+                 and str(x.get("system")).startswith(SID) and isinstance(x.get("value"), str)),
+                None) if isinstance(given, list) else None  # fmt: skip
+
+
 def commit(s: Submission, state: ApiState, source: str) -> None:
-    """Write the submission (see the module docstring); sets each group's status and outcome."""
+    """Write the submission (see the module docstring); sets each group's status and outcome.
+
+    What is new, changed or unchanged is decided by the load itself, in its transaction under
+    the record store lock (adapter/stores/load.py), never predicted from an earlier read: the
+    same bundle posted by ten clients at once gets one 201 per record and nine 200s."""
     all_errors = [x for i in range(len(s.entries)) for x in s.errors([i])]
     if s.kind == "transaction" and all_errors:
         raise ApiError(422, "transaction rejected", issues=all_errors)
     if state.pseudonym is None:
         raise ApiError(503, "MDS_ADAPTER_PSEUDONYM_KEY is not set: bundles cannot be stored",
                        code="transient")  # fmt: skip
-    mapping = mapping_fingerprint(state.terminology.versions, state.pseudonym.fingerprint)
     good = [g for g in s.groups if g.record is not None and not s.errors([*g.indices, *g.shared])]
-    with state.engine.connect() as conn:
-        known = {(x.institution, x.record_id): x
-                 for x in stored(conn, {g.record.record_id for g in good if g.record})}  # fmt: skip
-    hashes: dict[tuple[str, str], str] = {k: v.content_hash or "" for k, v in known.items()
-                                          if not v.deleted and v.mapping == mapping}  # fmt: skip
-    present = {k for k, v in known.items() if not v.deleted}
-    items: list[Incoming] = []
+    items = [Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), gone)
+             for i, gone in s.deletes.items() if not s.errors([i])]  # fmt: skip
     grouped = {i for g in s.groups for i in g.indices} | set(s.shared)
     for i in sorted(set(s.issues) - grouped):
         if s.errors([i]):
@@ -262,28 +303,37 @@ def commit(s: Submission, state: ApiState, source: str) -> None:
     for g in s.groups:
         sub = orjson.dumps([s.entries[i] for i in [*g.indices, *g.shared]])
         if g not in good:
-            g.status, g.outcome = 422, "rejected"
             items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, _rejected_finding(s, g),
                                   g.record.institution if g.record else None))  # fmt: skip
-            continue
-        assert g.record is not None
-        key = (g.record.institution or "", g.record.record_id)
-        digest = hashlib.sha256(dumps(g.record)).hexdigest()
-        g.status = 200 if key in present else 201
-        g.outcome = "unchanged" if hashes.get(key) == digest else (
-            "created" if g.status == 201 else "updated")  # fmt: skip
-        present.add(key)
-        hashes[key] = digest
-        items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, g.record))
+        else:
+            assert g.record is not None
+            items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, g.record))
+    only = [f"Bundle.entry[{g.patient}]" for g in good if g.create_only]
     if items:
         s.report = load_records(state.engine, items, pseudonym=state.pseudonym, source=source,
-                                terminology=state.terminology, chunk_size=len(items))  # fmt: skip
+                                terminology=state.terminology, chunk_size=len(items),
+                                track=True, create_only=only)  # fmt: skip
+    outcomes = (s.report.outcomes or {}) if s.report else {}
+    for i in s.deletes:
+        if (done := outcomes.get(f"Bundle.entry[{i}]")) is not None:
+            s.deleted[i] = done.outcome
+    for g in s.groups:
+        done = outcomes.get(f"Bundle.entry[{g.patient}]")
+        g.outcome = done.outcome if done is not None else "rejected"
+        g.version = done.version if done is not None else None
+        g.status = _STATUS.get(g.outcome, 422)
 
 
 def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]:
     """One entry's status and issues: its record's; a shared entry (Organization) is 200 when
     a record using it went in; an entry that belongs to no record is 422."""
     issues = list(s.issues.get(index, ()))
+    if index in s.deletes:
+        if s.deleted.get(index) == "not-found":
+            issues.append(issue("not-found", "no stored record has this identifier: nothing "
+                                "was deleted", severity="information",
+                                expression=[f"Bundle.entry[{index}].request.url"]))  # fmt: skip
+        return (204 if index in s.deleted else 422), issues
     for g in s.groups:
         if index in g.indices:
             return g.status, issues
@@ -291,3 +341,16 @@ def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]
     if index in s.shared and not s.errors([index]):
         return (200 if any(x < 300 for x in users) or not users else 422), issues
     return 422, issues
+
+
+def entry_location(s: Submission, index: int) -> tuple[str, int] | None:
+    """`Type/id` and the store version of a written record's entry, else None.
+
+    The id is what the record reads back as (adapter/fhir/ids.py); all of a record's resources
+    carry the record's version, because the record is what is versioned."""
+    group = next((g for g in s.groups if index in g.indices), None)
+    if group is None or group.record is None or group.version is None or group.status >= 300:
+        return None
+    resource = s.entries[index]["resource"]
+    found = canonical_id(resource, Ids(group.record.institution, group.record.record_id))
+    return None if found is None else (f"{resource['resourceType']}/{found}", group.version)

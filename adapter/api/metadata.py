@@ -86,7 +86,10 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "documentation": "Bundles of MDS records (IDEA4RC profiles) are accepted as "
-                "batch or transaction at the base; records are stored and mapped to OMOP.",
+                "batch or transaction at the base; records are stored and mapped to OMOP. "
+                "Entries: conditional update (PUT Type?identifier=), conditional create "
+                "(POST + ifNoneExist), conditional delete of a record "
+                "(DELETE Patient?identifier=).",
                 "security": {
                     "service": [
                         {
@@ -99,8 +102,9 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                             ]
                         }
                     ],
-                    "description": "Bearer tokens with scopes bundle.write, export.read, admin "
-                    "(see docs/api.md); terminology operations and metadata are open by default.",
+                    "description": "Bearer tokens (configured keys or JWTs) with scopes "
+                    "bundle.write, export.read, admin (see docs/api.md); terminology "
+                    "operations and metadata are open by default.",
                 },
                 "resource": resources,
                 "operation": [

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from adapter.api.jwt_tokens import JwtVerifier
 from adapter.config import Settings
 from adapter.fhir.profiles import load_profiles
 from adapter.fhir.validate import Validator
@@ -29,6 +30,7 @@ class ApiState:
     terminology: Terminology
     validator: Validator
     pseudonym: Pseudonymiser | None
+    jwt: JwtVerifier | None = None
     _audit_ready: bool = field(default=False, repr=False)
 
     @classmethod
@@ -40,6 +42,7 @@ class ApiState:
             terminology=Terminology.load(settings.terminology_dir),
             validator=Validator(load_profiles(settings.profiles_dir)),
             pseudonym=Pseudonymiser(key.get_secret_value()) if key is not None else None,
+            jwt=JwtVerifier.from_settings(settings),
         )
 
     def audit_engine(self) -> Engine:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapter.omop.schema import Dialect
 from adapter.stores.bulk import dialect_of
-from adapter.stores.record_store import adapter_name
+from adapter.stores.record_store import adapter_name, lock
 
 __all__ = ["AuditEntry", "audit_statements", "ensure_audit", "read_audit", "write_audit"]
 
@@ -57,8 +57,13 @@ def audit_statements(dialect: Dialect) -> list[str]:
 
 
 def ensure_audit(engine: Engine) -> None:
-    """Create the audit table if it is not there (needs the `adapter` schema: `db init`)."""
+    """Create the audit table if it is not there (needs the `adapter` schema: `db init`).
+
+    Under the record store lock: two PostgreSQL sessions running the same CREATE … IF NOT
+    EXISTS at once can both miss the table and one then fails on the catalogue's unique index
+    (the first requests after a server starts run in parallel)."""
     with engine.begin() as conn:
+        lock(conn)
         for sql in audit_statements(dialect_of(conn)):
             conn.exec_driver_sql(sql)
 

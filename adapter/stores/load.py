@@ -13,6 +13,12 @@ with the same ids (docs/adr/0004). Per record:
   keep their id, new ones get the next id of their table);
 - tombstone: its CDM rows are deleted and the store row becomes a tombstone.
 
+All of it is decided in the chunk's transaction under the record store lock, so concurrent
+loads of the same records (the API's writers) end in one set of rows; with `track=True` the
+report says what became of each item (`LoadReport.outcomes`, by location): what the API
+answers per entry. `create_only` locations leave an existing record as it is (FHIR
+conditional create).
+
 Concepts the mapping resolves by code (the tumour's ICDO3 concept) are looked up in the
 database's own vocabulary tables, batched per chunk (adapter/stores/concepts.py); codes that
 stay unmapped (concept 0) are counted in the report and the run.
@@ -24,7 +30,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -41,6 +47,7 @@ from adapter.sources.jsonl import dumps
 from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, insert, owner_column
 from adapter.stores.concepts import DbResolver, condition_codes
 from adapter.stores.incoming import Incoming, Tombstone, chunks, quarantine_row
+from adapter.stores.load_report import LoadReport, Outcome
 from adapter.stores.omop_db import Target, engine_for
 from adapter.stores.pseudonym import Pseudonymiser
 from adapter.stores.record_store import (
@@ -65,6 +72,7 @@ from adapter.stores.worklist import Collector
 __all__ = [
     "CHUNK_SIZE",
     "LoadReport",
+    "Outcome",
     "ToOmop",
     "default_to_omop",
     "delete_rows",
@@ -75,32 +83,6 @@ CHUNK_SIZE = 500
 UNMAPPED = "omop.unmapped-code"
 ToOmop = Callable[..., tuple[OmopRows, list[Finding]]]
 """`to_omop(record, terminology, *, pseudonym=...)`, as adapter.omop provides it."""
-
-
-@dataclass
-class LoadReport:
-    """Counts of one load run; `rows` counts CDM rows written."""
-
-    run_id: int
-    loaded: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    rejected: int = 0
-    rows: int = 0
-    seconds: float = 0.0
-    rejected_ids: list[str] = field(default_factory=list, repr=False)
-    unmapped: Counter[str] = field(default_factory=Counter, repr=False)
-    """`omop.unmapped-code` findings of the records this run mapped and wrote, by code (the
-    source value written with concept 0); unchanged records are not mapped, so not counted."""
-
-    def counts(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in ("loaded", "updated", "unchanged", "deleted",
-                                              "rejected")}  # fmt: skip
-
-    @property
-    def changed_cdm(self) -> bool:
-        return bool(self.loaded or self.updated or self.deleted)
 
 
 def default_to_omop() -> ToOmop:
@@ -123,10 +105,12 @@ class _Run:
     resolve: DbResolver
     unmapped: Counter[str]
     worklist: Collector  # the unmapped-code worklist (adapter/stores/worklist.py)
+    create_only: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
 class _Mapped:
+    location: str
     record: MdsRecord
     line: bytes
     content_hash: str
@@ -199,6 +183,7 @@ def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadRepor
         item = incoming.item
         if isinstance(item, Finding):
             quarantine.append(quarantine_row(run.run_id, run.source, incoming, [item]))
+            report.note(incoming.location, "rejected")
         elif isinstance(item, Tombstone):
             live = [s for s in known.values() if s.record_id == item.record_id and not s.deleted
                     and item.institution in (None, s.institution)]  # fmt: skip
@@ -213,6 +198,10 @@ def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadRepor
                 )
                 quarantine.append(quarantine_row(run.run_id, run.source, incoming, [ambiguous]))
             gone += live if len(live) == 1 else []
+            if len(live) == 1:
+                report.note(incoming.location, "deleted", live[0].version + 1)
+            else:
+                report.note(incoming.location, "rejected" if live else "not-found")
             continue
         else:
             line = dumps(item)
@@ -221,16 +210,18 @@ def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadRepor
             if (
                 previous is not None
                 and not previous.deleted
-                and previous.content_hash == digest
-                and previous.mapping == run.mapping
-            ):
+                and (incoming.location in run.create_only
+                     or (previous.content_hash == digest and previous.mapping == run.mapping))
+            ):  # fmt: skip
                 report.unchanged += 1
+                report.note(incoming.location, "unchanged", previous.version)
                 continue
             rows, errors = _map(run, incoming, item)
             if errors:
                 quarantine.append(quarantine_row(run.run_id, run.source, incoming, errors))
+                report.note(incoming.location, "rejected")
             else:
-                mapped.append(_Mapped(item, line, digest, previous, rows))
+                mapped.append(_Mapped(incoming.location, item, line, digest, previous, rows))
     report.rejected += len(quarantine)
     report.rejected_ids += [q["record_id"] or q["location"] for q in quarantine]
     run.worklist.flush(conn)
@@ -295,12 +286,15 @@ def _write(
         document = m.line.decode()
         if m.previous is None:
             report.loaded += 1
+            report.note(m.location, "created", 1)
             new_records.append((record_no, m.record.institution or "", m.record.record_id, 1,
                                 m.content_hash, run.mapping, document, run.source, run.run_id,
                                 False))  # fmt: skip
         else:
             report.updated += 1
             same = m.previous.content_hash == m.content_hash and not m.previous.deleted
+            report.note(m.location, "created" if m.previous.deleted else "updated",
+                        m.previous.version + (0 if same else 1))  # fmt: skip
             changed.append({"no": record_no, "version": m.previous.version + (0 if same else 1),
                             "hash": m.content_hash, "mapping": run.mapping, "json": document,
                             "source": run.source, "run": run.run_id, "deleted": False})  # fmt: skip
@@ -349,12 +343,14 @@ def load_records(
     rules: RuleConfig | None = RuleConfig(),  # noqa: B008 (frozen, shared on purpose)
     chunk_size: int = CHUNK_SIZE,
     on_chunk: Callable[[int, LoadReport], None] | None = None,
+    track: bool = False,
+    create_only: Iterable[str] = (),
 ) -> LoadReport:
     """Load `items` (see adapter.stores.incoming) in chunk transactions; returns the counts.
 
     `rules=None` skips the eligibility rules (the mapping's own error findings still reject).
     `on_chunk(n, report)` runs after chunk n has committed: progress bars, and the tests that
-    kill a load between chunks.
+    kill a load between chunks. `track` and `create_only`: see the module docstring.
     """
     if terminology is None:
         from adapter.terminology.service import Terminology
@@ -367,10 +363,11 @@ def load_records(
     with engine_for(target) as engine:
         with engine.begin() as conn:
             run_id = start_run(conn, "load", {"source": source})
-        report = LoadReport(run_id)
+        report = LoadReport(run_id, outcomes={} if track else None)
         run = _Run(run_id, source, mapping_fingerprint(maps, pseudonym.fingerprint), pseudonym,
                    terminology, to_omop or default_to_omop(), rules, DbResolver(terminology),
-                   report.unmapped, Collector(terminology, pseudonym))  # fmt: skip
+                   report.unmapped, Collector(terminology, pseudonym),
+                   frozenset(create_only))  # fmt: skip
         for number, chunk in enumerate(chunks(items, chunk_size), start=1):
             with engine.begin() as conn:
                 _chunk(conn, run, chunk, report)
@@ -378,6 +375,7 @@ def load_records(
                 on_chunk(number, report)
         report.seconds = time.perf_counter() - started
         with engine.begin() as conn:
+            lock(conn)  # CDM_SOURCE is deleted and written again: one writer at a time
             details = {"source": source, "maps": maps, "maps_label": maps_label,
                        "vocabulary_version": vocabulary_version(conn),
                        "counts": report.counts(), "rows": report.rows,

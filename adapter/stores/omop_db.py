@@ -36,6 +36,7 @@ from adapter.stores.record_store import adapter_name, record_store_statements
 from adapter.stores.worklist import worklist_statements
 
 __all__ = [
+    "SQLITE_BUSY_MS",
     "InitReport",
     "VocabularyLoad",
     "bundled_vocabulary",
@@ -85,7 +86,36 @@ def connect(url: str) -> Engine:
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///FILE "
             "or postgresql+psycopg://USER@HOST:PORT/DB"
         )
-    return sa.create_engine(parsed)
+    engine = sa.create_engine(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        _serialise_sqlite(engine)
+    return engine
+
+
+SQLITE_BUSY_MS = 30_000
+"""How long a SQLite transaction waits for the one before it to finish, in milliseconds."""
+
+
+def _serialise_sqlite(engine: Engine) -> None:
+    """Every SQLite transaction is BEGIN IMMEDIATE, and waits (busy_timeout) for its turn.
+
+    SQLite has one writer at a time. The stdlib driver's own transaction handling starts a
+    transaction only at the first write, so a load's reads (what is stored already) ran outside
+    it and two concurrent writers could both decide "new record"; a deferred BEGIN instead
+    fails at once ("database is locked") when a reader turns writer behind another writer.
+    BEGIN IMMEDIATE takes the write lock first, so a chunk's reads and writes are one serial
+    step, like under the PostgreSQL advisory lock (adapter/stores/record_store.py lock()).
+    The SQLAlchemy recipe: the driver is told to issue no BEGIN of its own.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(driver: Any, _record: Any) -> None:
+        driver.isolation_level = None
+        driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -79,9 +79,10 @@ def record_store_statements(dialect: Dialect) -> list[str]:
 def lock(conn: Connection) -> None:
     """Serialise writers of the record store for this transaction (PostgreSQL advisory lock).
 
-    SQLite has one writer at a time anyway. This is what keeps id allocation (read next_id,
-    write next_id + n) safe when issue 8 brings concurrent loads; the unique constraints on
-    the crosswalk are the second line of defence.
+    On SQLite every transaction is BEGIN IMMEDIATE already (adapter/stores/omop_db.py
+    connect()). This is what keeps id allocation (read next_id, write next_id + n) and the
+    "is this record stored?" decisions safe under concurrent loads (the API's writers); the
+    unique constraints on records and crosswalk are the second line of defence.
     """
     if dialect_of(conn) == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})

@@ -32,8 +32,8 @@ READ = {"Authorization": "Bearer tok-read"}
 
 
 def settings(url: str = "sqlite://", **changes: Any) -> Settings:
-    return Settings(db_url=url, pseudonym_key="api-test-key-0123456789", api_keys=KEYS,
-                    **changes)  # fmt: skip
+    given: dict[str, Any] = {"pseudonym_key": "api-test-key-0123456789", "api_keys": KEYS}
+    return Settings(db_url=url, **{**given, **changes})
 
 
 @pytest.fixture

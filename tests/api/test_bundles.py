@@ -1,22 +1,29 @@
 """POST /fhir on SQLite and PostgreSQL: transaction all-or-nothing, batch per record, receipts.
 
 Three synthetic records (14-16 entries each) go in one Bundle; the bad entry is an Observation
-of the second record with a status outside its required value set.
+of the second record with a status outside its required value set, or with a code outside its
+MDS element's value set. Deletes and conditional requests: test_bundle_requests.py.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from adapter.api.bundles import RECEIPT_HEADER, prefer_return
+from adapter.api.bundles import RECEIPT_HEADER, RETRY_AFTER, prefer_return
+from adapter.stores import omop_db
+from adapter.stores.omop_db import init_db
 from adapter.stores.record_store import adapter_name
 from tests.api.conftest import ADMIN, WRITE, bundle, entries
 from tests.db.helpers import dialect_of, rows
-from tests.db.loading import count
+from tests.db.loading import count, dump
 
 
 def url_of(client: TestClient) -> str:
@@ -58,6 +65,24 @@ def test_transaction_with_one_bad_entry_writes_nothing(db_client: TestClient) ->
     assert written(url_of(db_client)) == dict.fromkeys(written(url_of(db_client)), 0)
 
 
+def test_a_transaction_with_a_wrong_code_names_the_entry_and_writes_nothing(
+    db_client: TestClient,
+) -> None:
+    items = json.loads(json.dumps(entries(3)))  # unshared: to_fhir reuses coding objects
+    bad = next(i for i, e in enumerate(items) if e["resource"].get("code", {}).get("coding",
+               [{}])[0].get("code") == "432537")  # the first Extent of disease  # fmt: skip
+    items[bad]["resource"]["valueCodeableConcept"]["coding"][0]["code"] = "sideways"
+    response = db_client.post("/fhir", json=bundle("transaction", items), headers=WRITE)
+    assert response.status_code == 422
+    errors = [i for i in response.json()["issue"] if i["severity"] == "error"]
+    assert [(i["code"], i["expression"], i["diagnostics"]) for i in errors] == [(
+        "processing", [f"Bundle.entry[{bad}].resource.valueCodeableConcept.coding[0].code"],
+        "mds.invalid-record [metastasis_at_diagnosis]: metastasis_at_diagnosis = \"…\": "
+        "expected one of none, distant, regional_nodes_only, unknown")]  # fmt: skip
+    assert "sideways" not in response.text
+    assert {t: found for t, found in dump(url_of(db_client)).items() if found} == {}
+
+
 def test_transaction_commits_all_records(db_client: TestClient) -> None:
     items = entries(3)
     response = db_client.post("/fhir", json=bundle("transaction", items), headers=WRITE)
@@ -88,19 +113,51 @@ def test_batch_keeps_the_good_records_and_quarantines_the_bad(db_client: TestCli
     ]
     found = written(url_of(db_client))
     assert (found["records"], found["person"], found["quarantine"]) == (2, 2, 1)
+    url = url_of(db_client)
+    quarantine = adapter_name("quarantine", "postgresql" if dialect_of(url) == "postgresql"
+                              else "sqlite")  # fmt: skip
+    [(source, location, record_id, raw, findings)] = rows(
+        url, f"SELECT source, location, record_id, raw, findings FROM {quarantine}"
+    )
+    assert (source, location, record_id) == (
+        "api:oslo",
+        f"Bundle.entry[{patient}]",
+        items[patient]["resource"]["identifier"][0]["value"],
+    )
+    rid = record_id + "/"
+    assert sorted(e["fullUrl"] for e in json.loads(raw)) == sorted(  # the record's entries
+        e["fullUrl"] for e in items
+        if (e["resource"]["identifier"][0]["value"] + "/").startswith(rid))  # fmt: skip
+    [finding] = json.loads(findings)
+    assert (finding["code"], finding["location"]) == ("api.rejected-entry",
+                                                      f"Bundle.entry[{patient}]")  # fmt: skip
+    assert finding["message"].startswith(f"Bundle.entry[{bad}].resource.status: fhir.profile")
 
 
 def test_the_same_bundle_twice_creates_nothing_new(db_client: TestClient) -> None:
     items = entries(2)
     first = db_client.post("/fhir", json=bundle("batch", items), headers=WRITE)
-    before = written(url_of(db_client))
+    before = dump(url_of(db_client))
     second = db_client.post("/fhir", json=bundle("transaction", items), headers=WRITE)
     assert first.status_code == second.status_code == 200
     assert set(statuses(second.json())) == {"200 OK"}
-    assert written(url_of(db_client)) == before == {**before, "records": 2, "person": 2}
-    receipt = db_client.get(f"/admin/receipts/{second.json()['id']}", headers=ADMIN).json()
-    assert receipt["counts"] == {"entries": len(items), "records": 2, "created": 0,
-                                 "updated": 0, "unchanged": 2, "rejected": 0}  # fmt: skip
+    assert dump(url_of(db_client)) == before
+    assert (len(before["records"]), len(before["person"])) == (2, 2)
+    for response in (first, second):
+        receipt = db_client.get(f"/admin/receipts/{response.json()['id']}", headers=ADMIN).json()
+        assert receipt["counts"] == {"entries": len(items), "records": 2,
+                                     "created": 2 if response is first else 0, "updated": 0,
+                                     "unchanged": 0 if response is first else 2,
+                                     "rejected": 0, "deleted": 0}  # fmt: skip
+    for posted, answer in zip(items, second.json()["entry"], strict=True):
+        resource = posted["resource"]
+        if resource["resourceType"] == "Organization":
+            assert "location" not in answer["response"]
+        else:  # the ids to_fhir gave, version 1 of the record
+            assert answer["response"]["location"] == (
+                f"{resource['resourceType']}/{resource['id']}/_history/1"
+            )
+            assert answer["response"]["etag"] == 'W/"1"'
 
 
 def test_receipts_are_audited_and_readable(db_client: TestClient) -> None:
@@ -113,7 +170,7 @@ def test_receipts_are_audited_and_readable(db_client: TestClient) -> None:
     body = receipt.json()
     assert (body["client"], body["action"], body["status"]) == ("oslo", "bundle.batch", 200)
     assert body["counts"] == {"entries": len(items), "records": 3, "created": 2, "updated": 0,
-                              "unchanged": 0, "rejected": 1}  # fmt: skip
+                              "unchanged": 0, "rejected": 1, "deleted": 0}  # fmt: skip
     own = db_client.get(f"/admin/receipts/{receipt_id}", headers=WRITE)
     assert own.status_code == 200
     other = db_client.get(f"/admin/receipts/{receipt_id}",
@@ -152,8 +209,35 @@ def test_prefer_minimal_and_representation(db_client: TestClient) -> None:
     items = entries(1)
     minimal = db_client.post("/fhir", json=bundle("batch", items),
                              headers={**WRITE, "Prefer": "return=minimal"}).json()  # fmt: skip
-    assert all(set(e) == {"response"} and set(e["response"]) == {"status"}
-               for e in minimal["entry"])  # fmt: skip
+    assert [sorted(e["response"]) for e in minimal["entry"] if set(e) == {"response"}] == [
+        ["status"] if e["resource"]["resourceType"] == "Organization"
+        else ["etag", "location", "status"] for e in items]  # no outcome, no resource  # fmt: skip
     full = db_client.post("/fhir", json=bundle("batch", items),
                           headers={**WRITE, "Prefer": "return=representation"}).json()  # fmt: skip
     assert [e["resource"] for e in full["entry"]] == [e["resource"] for e in items]
+
+
+def test_a_database_locked_past_the_busy_timeout_gives_503_with_retry_after(
+    tmp_path: Path, make_client: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holds SQLite's write lock longer than the busy timeout: a 503 saying
+    when to retry, nothing written; once it lets go the same post goes in."""
+    monkeypatch.setattr(omop_db, "SQLITE_BUSY_MS", 200)
+    path = tmp_path / "omop.sqlite"
+    init_db(f"sqlite:///{path}")
+    client = make_client(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        locked = client.post("/fhir", json=bundle("batch", entries(1)), headers=WRITE)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert (locked.status_code, locked.headers["retry-after"]) == (503, str(RETRY_AFTER))
+    assert [(i["code"], i["diagnostics"]) for i in locked.json()["issue"]] == [
+        ("transient", "the database is busy or not reachable; no record of this Bundle was "
+         "written: retry")]  # fmt: skip
+    assert count(f"sqlite:///{path}", "records") == 0
+    again = client.post("/fhir", json=bundle("batch", entries(1)), headers=WRITE)
+    assert again.status_code == 200
+    assert count(f"sqlite:///{path}", "records") == 1

@@ -1,0 +1,58 @@
+"""Where things are in a posted Bundle: the FHIRPath of a bad code, the id of a written entry.
+
+Findings about a record name MDS elements and values, not FHIR locations; an issue is more use
+to a client when it points at the posted `…coding[n].code` that holds the bad value. And a
+written entry's `response.location` names the id the record's resource reads back as, which
+`to_fhir` derives from its business identifier (adapter/fhir/ids.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapter.errors import Finding
+from adapter.fhir.ids import Ids
+
+__all__ = ["canonical_id", "code_at"]
+
+
+def _codes(node: Any, path: str, wanted: set[str], found: list[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "code" and isinstance(value, str) and value in wanted:
+                found.append(f"{path}.code")
+            else:
+                _codes(value, f"{path}.{key}", wanted, found)
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            _codes(value, f"{path}[{n}]", wanted, found)
+
+
+def code_at(resources: Sequence[tuple[int, Any]], f: Finding) -> tuple[int, str] | None:
+    """The entry and FHIRPath of the one posted `code` a record-level finding names (a code
+    outside an MDS element's value set), so the issue points at it, not at the Patient."""
+    wanted = {v for v in f.values if isinstance(v, str) and v}
+    hits: list[tuple[int, str]] = []
+    for i, resource in resources if wanted else ():
+        found: list[str] = []
+        _codes(resource, f"Bundle.entry[{i}].resource", wanted, found)
+        hits += [(i, x) for x in found]
+    return hits[0] if len(hits) == 1 else None
+
+
+def canonical_id(resource: dict[str, Any], ids: Ids) -> str | None:
+    """The id `to_fhir` gives this resource (from its MDS identifier), else the posted id."""
+    given = resource.get("identifier")
+    for x in given if isinstance(given, list) else ():
+        if not isinstance(x, dict) or x.get("system") != ids.system:
+            continue
+        value = x.get("value")
+        if not isinstance(value, str):
+            continue
+        if value == ids.record_id:
+            return ids.id("patient")
+        if value.startswith(f"{ids.record_id}/"):
+            return ids.id(value.removeprefix(f"{ids.record_id}/"))
+    found = resource.get("id")
+    return found if isinstance(found, str) else None
