@@ -190,6 +190,8 @@ class Draft:
     record_id: str | None = None
     # metastasis sites with their sort key (our identifier index, else resource id and position)
     sites: list[tuple[tuple[int, str, int], str]] = field(default_factory=list)
+    # element -> the resource it was read from ("Observation/<id>"), to locate a rejected value
+    origins: dict[str, str] = field(default_factory=dict)
 
     def report(
         self, code: str, resource: Mapping[str, Any], element: str, reason: str, value: Any = None
@@ -218,6 +220,7 @@ class Draft:
             )  # fmt: skip
             return
         self.values[element] = value
+        self.origins.setdefault(element, f"{resource.get('resourceType')}/{resource.get('id')}")
 
     def code(
         self, element: str, cc: Mapping[str, Any] | None, resource: Mapping[str, Any], path: str

@@ -46,7 +46,7 @@ from adapter.fhir.ids import SID
 from adapter.fhir.intake import ProfilePolicy, screen
 from adapter.fhir.surgery import FIXED as SURGERY_CODES
 from adapter.mds.record import MdsRecord
-from adapter.sources.problems import invalid_record
+from adapter.sources.problems import element_problems, invalid_record
 from adapter.terminology import Terminology
 
 __all__ = ["BUNDLE_TYPES", "read_fhir", "read_labelled"]
@@ -293,8 +293,17 @@ def _read_patient(
     try:
         yield MdsRecord.model_validate(d.values)
     except ValidationError as exc:
-        where = f"Patient/{head.get('id')}"
-        yield invalid_record(exc, location=where, record_id=d.record_id, raw=str(d.values))
+        yield invalid_record(exc, location=_origin(exc, d, head), record_id=d.record_id,
+                             raw=str(d.values))  # fmt: skip
+
+
+def _origin(exc: ValidationError, d: Draft, head: Resource) -> str:
+    """Where a rejected record's bad values came from: the one resource they were all read
+    from (so a batch names the entry with the wrong code), else the record's Patient."""
+    found = {d.origins.get(element) for element, _, _ in element_problems(exc)}
+    if len(found) == 1 and (origin := found.pop()) is not None:
+        return origin
+    return f"Patient/{head.get('id')}"
 
 
 def _is_secondary(c: Resource) -> bool:

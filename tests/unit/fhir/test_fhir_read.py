@@ -285,3 +285,26 @@ def test_a_bad_bundle_line_is_located_by_line_entry_and_element() -> None:
     rejected = list(read_ndjson(lines, t, profiles="reject"))
     assert [x for x in rejected if isinstance(x, MdsRecord)] == [a]
     assert {f.level.value for f in rejected if isinstance(f, Finding)} == {"error"}
+
+
+def test_a_value_the_record_model_rejects_is_located_at_the_resource_it_came_from() -> None:
+    """Tumour size read from its Observation as -2 cm: the finding names that Observation, so
+    the API names its entry; a record whose bad values come from two resources names the
+    Patient."""
+    terminology = Terminology.load()
+    record = next(r for r, _ in generate(40, seed=3) if r.tumour_size_cm is not None)
+    sent = orjson.loads(orjson.dumps(to_fhir(record, terminology)))
+    size = next(e["resource"] for e in sent["entry"] if "valueQuantity" in e["resource"]
+                and e["resource"]["valueQuantity"].get("unit") == "cm")  # fmt: skip
+    size["valueQuantity"]["value"] = -2
+    found = [x for x in read_fhir([sent], terminology) if isinstance(x, Finding)]
+    assert [(f.code, f.location, f.elements) for f in found] == [
+        ("mds.invalid-record", f"Observation/{size['id']}", ("tumour_size_cm",))
+    ]
+    patient = next(e["resource"] for e in sent["entry"]
+                   if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+    patient["birthDate"] = "1800-01-01"
+    found = [x for x in read_fhir([sent], terminology) if isinstance(x, Finding)]
+    assert [(f.code, f.location) for f in found] == [
+        ("mds.invalid-record", f"Patient/{patient['id']}")
+    ]
