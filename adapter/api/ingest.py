@@ -27,7 +27,7 @@ when nothing matched (FHIR R4 http.html#cdelete: no match is an ordinary delete 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import orjson
@@ -45,11 +45,25 @@ from adapter.mds.rules import check_record
 from adapter.omop import to_omop
 from adapter.stores.incoming import Incoming, Tombstone
 from adapter.stores.load import LoadReport, load_records
+from adapter.stores.quarantine import redacted
 
-__all__ = ["Group", "Kind", "Submission", "commit", "entry_location", "entry_outcome", "plan"]
+__all__ = [
+    "LOSSY",
+    "Group",
+    "Kind",
+    "Submission",
+    "commit",
+    "entry_location",
+    "entry_outcome",
+    "plan",
+]
 
 Kind = Literal["batch", "transaction"]
 _SHARED = frozenset({"Organization"})
+LOSSY = frozenset({"fhir.conflict", "fhir.unknown-code", "fhir.unsupported-value"})
+"""Reader findings that mean a posted MDS value would be dropped or contradicted: warnings
+when converting files (the CLI reports them and keeps the rest), errors here, where the sender
+can fix the entry and FHIR's strict answer is the useful one (nothing is stored half-read)."""
 _PATIENT_REFS = ("subject", "patient")
 _STATUS = {"created": 201, "updated": 200, "unchanged": 200, "deleted": 204, "not-found": 204}
 
@@ -99,11 +113,7 @@ def _finding_issue(f: Finding, where: str, code: str) -> dict[str, Any]:
 
     The expression is the finding's FHIRPath location when it has one under `Bundle.entry`,
     else `where` (the entry it was found on)."""
-    message = f.message
-    for value in f.values:
-        text = str(value)
-        if value is not None and len(text) > 1:
-            message = message.replace(f" (value {value!r})", "").replace(text, "…")
+    message = redacted(f.message, f.values)
     elements = f" [{', '.join(f.elements)}]" if f.elements else ""
     severity = {Level.ERROR: "error", Level.WARNING: "warning"}.get(f.level, "information")
     located = f.location if f.location and f.location.startswith("Bundle.") else where
@@ -206,6 +216,8 @@ def _read(s: Submission, state: ApiState, g: Group) -> None:
     records: list[MdsRecord] = []
     for item in read_fhir([sub], state.terminology):
         if isinstance(item, Finding):
+            if item.code in LOSSY:
+                item = replace(item, level=Level.ERROR)
             if item.level is not Level.INFO:
                 at = places.get(str(item.location), g.patient)
                 posted = [(i, s.entries[i]["resource"]) for i in used]

@@ -194,8 +194,9 @@ class Draft:
     origins: dict[str, str] = field(default_factory=dict)
 
     def report(
-        self, code: str, resource: Mapping[str, Any], element: str, reason: str, value: Any = None
-    ) -> None:
+        self, code: str, resource: Mapping[str, Any], element: str, reason: str, value: Any = None,
+        *, values: tuple[Any, ...] | None = None,
+    ) -> None:  # fmt: skip
         self.findings.append(
             Finding(
                 code=code,
@@ -203,7 +204,7 @@ class Draft:
                 message=reason,
                 record_id=self.record_id,
                 elements=(element,),
-                values=() if value is None else (value,),
+                values=values or (() if value is None else (value,)),
                 location=f"{resource.get('resourceType')}/{resource.get('id')}",
             )
         )
@@ -216,7 +217,7 @@ class Draft:
         if old is not None and old != value:
             self.report(
                 "fhir.conflict", resource, path,
-                f"{element} already read as {old!r}; {value!r} ignored", value,
+                f"{element} already read as {old!r}; {value!r} ignored", values=(value, old),
             )  # fmt: skip
             return
         self.values[element] = value

@@ -99,11 +99,14 @@ class QuarantineItem:
 
 
 def redacted(message: str, values: Sequence[Any]) -> str:
-    """The message with each value it names cut out (as adapter/api/ingest.py does)."""
+    """The message with each value it names cut out, however it was written (`str`, `repr`,
+    or ` (value …)`): the quarantine list and the API's OperationOutcomes say which element
+    was wrong, never what the submitted value was."""
     for value in values:
         text = str(value)
         if value is not None and len(text) > 1:
-            message = message.replace(f" (value {value!r})", "").replace(text, "…")
+            message = message.replace(f" (value {value!r})", "")
+            message = message.replace(repr(value), "…").replace(text, "…")
     return message
 
 

@@ -241,3 +241,29 @@ def test_a_database_locked_past_the_busy_timeout_gives_503_with_retry_after(
     again = client.post("/fhir", json=bundle("batch", entries(1)), headers=WRITE)
     assert again.status_code == 200
     assert count(f"sqlite:///{path}", "records") == 1
+
+
+def test_resources_of_one_record_that_disagree_are_refused_not_half_read(
+    db_client: TestClient,
+) -> None:
+    """The diagnosis Observation gives another diagnosis date than the Condition: the CLI
+    reader keeps the first and warns; the API refuses (ingest.LOSSY), names the Observation
+    and does not echo either date."""
+    items = json.loads(json.dumps(entries(2)))
+    patients = [i for i, e in enumerate(items) if e["resource"]["resourceType"] == "Patient"]
+    bad = next(i for i in range(patients[1], len(items)) if items[i]["resource"].get("code", {})
+               .get("coding", [{}])[0].get("code") == "29308-4")  # fmt: skip
+    items[bad]["resource"]["effectiveDateTime"] = "2016-01-02"
+    response = db_client.post("/fhir", json=bundle("transaction", items), headers=WRITE)
+    assert response.status_code == 422
+    errors = [i for i in response.json()["issue"] if i["severity"] == "error"]
+    assert [(i["expression"], i["diagnostics"].split(" ")[0]) for i in errors] == [
+        ([f"Bundle.entry[{bad}].resource"], "fhir.conflict")
+    ]
+    assert "2016" not in response.text and "1, 2)" not in response.text
+    assert written(url_of(db_client)) == dict.fromkeys(written(url_of(db_client)), 0)
+    response = db_client.post("/fhir", json=bundle("batch", items), headers=WRITE)
+    assert statuses(response.json())[patients[0]] == "201 Created"
+    assert statuses(response.json())[patients[1]] == "422 Unprocessable Entity"
+    assert count(url_of(db_client), "person") == 1
+    assert count(url_of(db_client), "quarantine") == 1
