@@ -3,6 +3,8 @@
     python -m bench synth-check [--n 100000]
     python -m bench fhir [--n 100000]         (by hand: bench/fhir.py)
     python -m bench load [--n 10000]          (SQLite and PostgreSQL: bench/load.py)
+    python -m bench api [--seconds 20] [--clients 16] [--db postgresql|sqlite] [--workers 1]
+                                              (a real server under load: bench/api.py)
 
 Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
 the same process does on the same data with the work removed: orjson writing the same records
@@ -162,9 +164,18 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(orjson.dumps(stage(args[1], int(args[2]), Path(args[3]))).decode())
         return
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["synth-check", "fhir", "load"])
+    parser.add_argument("what", choices=["synth-check", "fhir", "load", "api"])
     parser.add_argument("--n", type=int, default=None, help="100 000 (load: 10 000)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="api: seconds per phase")
+    parser.add_argument("--clients", type=int, default=16, help="api: concurrent clients")
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--workers", type=int, default=1, help="api: serve --workers")
     ns = parser.parse_args(args)
+    if ns.what == "api":
+        from bench.api import api
+
+        api(ns.seconds, ns.clients, ns.db, ns.workers, ns.n)
+        return
     if ns.n is None:
         ns.n = 10_000 if ns.what == "load" else 100_000
     if ns.what == "load":
