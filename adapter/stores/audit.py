@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from adapter.omop.schema import Dialect
 from adapter.stores.bulk import dialect_of
-from adapter.stores.record_store import adapter_name
+from adapter.stores.record_store import adapter_name, lock
 
 __all__ = ["AuditEntry", "audit_statements", "ensure_audit", "read_audit", "write_audit"]
 
@@ -59,6 +59,7 @@ def audit_statements(dialect: Dialect) -> list[str]:
 def ensure_audit(engine: Engine) -> None:
     """Create the audit table if it is not there (needs the `adapter` schema: `db init`)."""
     with engine.begin() as conn:
+        lock(conn)  # two processes (serve --workers) may both create it on their first request
         for sql in audit_statements(dialect_of(conn)):
             conn.exec_driver_sql(sql)
 
