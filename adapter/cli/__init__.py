@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import convert, db, forms, load, records, serve, terminology
+from adapter.cli import convert, db, forms, load, push, records, serve, terminology
 
 __all__ = ["app", "main"]
 
@@ -26,6 +26,7 @@ convert.register(app)
 forms.register(app)
 load.register(app)
 serve.register(app)
+push.register(app)
 
 
 def main() -> None:
