@@ -4,6 +4,7 @@
     python -m bench fhir [--n 100000]         (by hand: bench/fhir.py)
     python -m bench load [--n 10000]          (SQLite and PostgreSQL: bench/load.py)
     python -m bench api [--seconds 20] [--clients 16] [--db postgresql|sqlite] [--workers 1]
+                        [--rate 100]
                                               (a real server under load: bench/api.py)
 
 Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
@@ -170,11 +171,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=16, help="api: concurrent clients")
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--workers", type=int, default=1, help="api: serve --workers")
+    parser.add_argument("--rate", type=float, default=100.0, help="api: offered bundles/s")
     ns = parser.parse_args(args)
     if ns.what == "api":
         from bench.api import api
 
-        api(ns.seconds, ns.clients, ns.db, ns.workers, ns.n)
+        api(ns.seconds, ns.clients, ns.db, ns.workers, ns.n, ns.rate)
         return
     if ns.n is None:
         ns.n = 10_000 if ns.what == "load" else 100_000

@@ -11,6 +11,8 @@ most `--seconds` and at most the generated bundles:
 - GET /fhir/metadata: the same client loop on the cheapest route, the HTTP stack's floor;
 - POST new bundles: real writes (201 per record);
 - POST the same bundles again: unchanged records (200, nothing written to the CDM);
+- POST new bundles at `--rate` per second offered (open loop): the latency at a given load,
+  not at saturation;
 - in-process plan + commit (adapter/api/ingest.py), one thread, no HTTP, after the server has
   stopped: the cost of a bundle's own work, the limit beside the POST rows.
 
@@ -86,13 +88,19 @@ def run_clients(
     seconds: float,
     request: Callable[[httpx.Client, int], httpx.Response],
     count: int,
+    rate: float | None = None,
 ) -> Phase:
-    """`clients` threads calling `request(client, i)` for i = 0, 1, … < count, until `seconds`."""
+    """`clients` threads calling `request(client, i)` for i = 0, 1, … < count, until `seconds`.
+
+    Closed loop by default: each client sends its next request when the last one is answered,
+    so latency ≈ clients / throughput (Little's law). With `rate`, request i is due at
+    start + i / rate (open loop, spread over the clients) and its latency counts from when it
+    was due, so a server that falls behind shows it (no coordinated omission)."""
     phase = Phase(name, clients)
     numbers = itertools.count()
     guard = threading.Lock()
     start = threading.Barrier(clients + 1)
-    deadline = 0.0
+    deadline = begun = 0.0
 
     def work() -> None:
         mine: list[float] = []
@@ -105,6 +113,13 @@ def run_clients(
                 if i >= count:
                     break
                 t0 = time.perf_counter()
+                if rate is not None:
+                    due = begun + i / rate
+                    if due > t0:
+                        time.sleep(due - t0)
+                    t0 = due
+                    if t0 >= deadline:
+                        break
                 try:
                     response = request(client, i)
                     ok, why = response.status_code == 200, f"HTTP {response.status_code}"
@@ -123,7 +138,7 @@ def run_clients(
     for t in threads:
         t.start()
     cpu0 = _cpu_self()
-    t0 = time.perf_counter()
+    t0 = begun = time.perf_counter()
     deadline = t0 + seconds
     start.wait()
     for t in threads:
@@ -144,11 +159,17 @@ def _bundles(n: int) -> list[bytes]:
 
 
 def _served_phase(
-    s: Served, name: str, clients: int, seconds: float, count: int, request: Any
+    s: Served,
+    name: str,
+    clients: int,
+    seconds: float,
+    count: int,
+    request: Any,
+    rate: float | None = None,
 ) -> Phase:
     pids = s.pids()
     cpu0 = cpu_seconds(pids)
-    phase = run_clients(s.base, name, clients, seconds, request, count)
+    phase = run_clients(s.base, name, clients, seconds, request, count, rate)
     phase.server_cpu = cpu_seconds(pids) - cpu0
     phase.rss = peak_rss_mib(pids)
     return phase
@@ -198,8 +219,11 @@ def _persons(url: str) -> int:
         engine.dispose()
 
 
-def api(seconds: float, clients: int, kind: str, workers: int, limit: int | None) -> None:
+def api(
+    seconds: float, clients: int, kind: str, workers: int, limit: int | None, rate: float
+) -> None:
     """Run the phases (see the module docstring) and print the table."""
+    load = os.getloadavg()[0]
     count = limit or int(seconds * 400)
     t0 = time.perf_counter()
     bodies = _bundles(count + 2 * IN_PROCESS)
@@ -211,8 +235,10 @@ def api(seconds: float, clients: int, kind: str, workers: int, limit: int | None
         def get(client: httpx.Client, i: int) -> httpx.Response:
             return client.get("/fhir/metadata")
 
+        offset = 0
+
         def post(client: httpx.Client, i: int) -> httpx.Response:
-            return client.post("/fhir", content=posted[i])
+            return client.post("/fhir", content=posted[offset + i])
 
         with served(url, Path(tmp), _ENV, workers=workers) as s:
             run_clients(s.base, "warm-up", clients, 1.0, get, 10 * clients)
@@ -223,21 +249,28 @@ def api(seconds: float, clients: int, kind: str, workers: int, limit: int | None
             accepted = len(new.latencies)
             phases.append(_served_phase(s, "POST same again (unchanged)", clients, seconds,
                                         accepted, post))  # fmt: skip
+            offset = accepted
+            paced = _served_phase(s, f"POST new, {rate:g}/s offered", clients, seconds,
+                                  count - offset, post, rate)  # fmt: skip
+            phases.append(paced)
+            accepted += len(paced.latencies)
+            errors = new.errors + paced.errors
             log = s.log
         persons = _persons(url)
         fresh = bodies[count : count + IN_PROCESS]
         phases.append(_in_process(url, fresh, "in-process plan+commit, new"))
         phases.append(_in_process(url, fresh, "in-process, unchanged"))
         server_errors = sum('"status":5' in line for line in log.read_text().splitlines())
-    _print(phases, kind, workers, made, count, persons, accepted - new.errors, server_errors)
+    _print(phases, kind, workers, made, count, persons, accepted - errors, server_errors, load)
 
 
 def _print(phases: list[Phase], kind: str, workers: int, made: float, count: int,
-           persons: int, accepted: int, server_errors: int) -> None:  # fmt: skip
+           persons: int, accepted: int, server_errors: int, load: float) -> None:  # fmt: skip
     cores = os.cpu_count() or 1
     print(f"machine: {platform.machine()}, {cores} cores shared by the server ({workers} "
-          f"worker{'s' if workers > 1 else ''}) and the clients, Python "
-          f"{platform.python_version()}, database {kind}")  # fmt: skip
+          f"worker{'s' if workers > 1 else ''}), the database and the clients, Python "
+          f"{platform.python_version()}, database {kind}, load average {load:.1f} at the "
+          "start")  # fmt: skip
     print(f"{count} distinct single-patient transaction Bundles made up front in {made:.1f} s; "
           "CPU % is of one core (server + client can reach "
           f"{cores * 100} %)")  # fmt: skip
@@ -256,8 +289,11 @@ def _print(phases: list[Phase], kind: str, workers: int, made: float, count: int
               f"{server}{100 * p.client_cpu / p.seconds:>12.0f}"
               f"{rss}")  # fmt: skip
     bad = [f"{p.name}: {p.first_error}" for p in phases if p.first_error]
-    print(f"limit: the in-process rows are a bundle's own work on one core, no HTTP; the floor row "
-          f"is the HTTP stack alone. OMOP persons after the POST phases: {persons} "
-          f"(accepted {accepted}); 5xx in the server log: {server_errors}")  # fmt: skip
+    print("limit: the in-process rows are a bundle's own work on one core, no HTTP; the floor "
+          "row is the HTTP stack alone.")  # fmt: skip
+    print("closed-loop rows: latency ≈ clients / throughput; the offered-rate row counts each "
+          "request's latency from when it was due.")  # fmt: skip
+    print(f"OMOP persons after the POST phases: {persons} (accepted {accepted}); "
+          f"5xx in the server log: {server_errors}")  # fmt: skip
     if bad:
         print("first errors: " + "; ".join(bad))
