@@ -203,7 +203,7 @@ def _in_process(url: str, bodies: Sequence[bytes], name: str) -> Phase:
     return phase
 
 
-def _persons(url: str) -> int:
+def _count(url: str, name: str) -> int:
     import sqlalchemy as sa
 
     from adapter.omop.schema import qualified_name
@@ -213,8 +213,8 @@ def _persons(url: str) -> int:
     engine = connect(url)
     try:
         with engine.connect() as conn:
-            name = qualified_name("person", "cdm", dialect_of(conn))
-            return int(conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one())
+            table = qualified_name(name, "cdm", dialect_of(conn))
+            return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
     finally:
         engine.dispose()
 
@@ -256,16 +256,19 @@ def api(
             accepted += len(paced.latencies)
             errors = new.errors + paced.errors
             log = s.log
-        persons = _persons(url)
+        persons = _count(url, "person")
+        sources = _count(url, "cdm_source")
         fresh = bodies[count : count + IN_PROCESS]
         phases.append(_in_process(url, fresh, "in-process plan+commit, new"))
         phases.append(_in_process(url, fresh, "in-process, unchanged"))
         server_errors = sum('"status":5' in line for line in log.read_text().splitlines())
-    _print(phases, kind, workers, made, count, persons, accepted - errors, server_errors, load)
+    _print(phases, kind, workers, made, count, (persons, sources), accepted - errors,
+           server_errors, load)  # fmt: skip
 
 
 def _print(phases: list[Phase], kind: str, workers: int, made: float, count: int,
-           persons: int, accepted: int, server_errors: int, load: float) -> None:  # fmt: skip
+           cdm: tuple[int, int], accepted: int, server_errors: int,
+           load: float) -> None:  # fmt: skip
     cores = os.cpu_count() or 1
     print(f"machine: {platform.machine()}, {cores} cores shared by the server ({workers} "
           f"worker{'s' if workers > 1 else ''}), the database and the clients, Python "
@@ -293,7 +296,7 @@ def _print(phases: list[Phase], kind: str, workers: int, made: float, count: int
           "row is the HTTP stack alone.")  # fmt: skip
     print("closed-loop rows: latency ≈ clients / throughput; the offered-rate row counts each "
           "request's latency from when it was due.")  # fmt: skip
-    print(f"OMOP persons after the POST phases: {persons} (accepted {accepted}); "
-          f"5xx in the server log: {server_errors}")  # fmt: skip
+    print(f"OMOP persons after the POST phases: {cdm[0]} (accepted {accepted}); CDM_SOURCE "
+          f"rows: {cdm[1]} (must be 1); 5xx in the server log: {server_errors}")  # fmt: skip
     if bad:
         print("first errors: " + "; ".join(bad))
