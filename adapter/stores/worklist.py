@@ -17,6 +17,7 @@ here too. `remap` (adapter/stores/remap.py) deletes the entries a reviewed impor
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,37 +88,47 @@ class Collector:
         codes = adapter_name("unmapped_codes", dialect)
         uses = adapter_name("unmapped_code_records", dialect)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        conn.execute(
-            sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
-                    "VALUES (:s, :c, :r, :now) ON CONFLICT DO NOTHING"),
-            [{"s": k.system, "c": k.code, "r": r, "now": now}
-             for k, who in self.seen.items() for r in dict.fromkeys(who)],
-        )  # fmt: skip
-        _upsert(conn, codes, uses, sorted(self.seen.items()), now)
+        pairs = [(k, r) for k, who in self.seen.items() for r in dict.fromkeys(who)]
+        added: Counter[tuple[str, str]] = Counter()
+        for at in range(0, len(pairs), _ROWS_PER_INSERT):
+            part = pairs[at : at + _ROWS_PER_INSERT]
+            values = ", ".join(f"(:s{i}, :c{i}, :r{i}, :now)" for i in range(len(part)))
+            params: dict[str, Any] = {"now": now}
+            for i, (k, r) in enumerate(part):
+                params.update({f"s{i}": k.system, f"c{i}": k.code, f"r{i}": r})
+            for row in conn.execute(
+                sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
+                        f"VALUES {values} ON CONFLICT DO NOTHING "
+                        "RETURNING source_system, source_code"),
+                params,
+            ):  # fmt: skip
+                added[(row[0], row[1])] += 1
+        _upsert(conn, codes, sorted(self.seen.items()), added, now)
         self.seen.clear()
 
 
-def _upsert(
-    conn: Connection, codes: str, uses: str, seen: list[tuple[UnmappedCode, list[str]]], now: str
-) -> None:
-    """Count and update every noted code with four statements, whatever their number.
+_ROWS_PER_INSERT = 1000  # x 3 parameters: well under SQLite's and PostgreSQL's limits
 
-    (One SELECT pair and one write per code made the worklist the costliest part of a
-    one-record API transaction: ~7 unmapped codes per synthetic record.)"""
+
+def _upsert(
+    conn: Connection,
+    codes: str,
+    seen: list[tuple[UnmappedCode, list[str]]],
+    added: Counter[tuple[str, str]],
+    now: str,
+) -> None:
+    """Update every noted code with three statements, whatever their number.
+
+    `record_count` is the number of `unmapped_code_records` rows of the code: the stored count
+    plus the rows this flush added (RETURNING), which both tables' writers (this module) keep
+    equal. (A SELECT pair and one write per code, then a count(*) over the code's records per
+    flush, made the worklist the costliest part of a one-record API transaction.)"""
     wanted = {
         "systems": sorted({k.system for k, _ in seen}),
         "codes": sorted({k.code for k, _ in seen}),
     }
-    counts = {(r[0], r[1]): int(r[2]) for r in conn.execute(
-        sa.text(f"SELECT source_system, source_code, count(*) FROM {uses} "
-                "WHERE source_system IN :systems AND source_code IN :codes "
-                "GROUP BY source_system, source_code")
-        .bindparams(sa.bindparam("systems", expanding=True),
-                    sa.bindparam("codes", expanding=True)),
-        wanted,
-    )}  # fmt: skip
-    found = {(r[0], r[1]): r[2] for r in conn.execute(
-        sa.text(f"SELECT source_system, source_code, examples FROM {codes} "
+    found = {(r[0], r[1]): (r[2], int(r[3])) for r in conn.execute(
+        sa.text(f"SELECT source_system, source_code, examples, record_count FROM {codes} "
                 "WHERE source_system IN :systems AND source_code IN :codes")
         .bindparams(sa.bindparam("systems", expanding=True),
                     sa.bindparam("codes", expanding=True)),
@@ -127,11 +138,12 @@ def _upsert(
     updates: list[dict[str, Any]] = []
     for key, who in seen:
         where = (key.system, key.code)
-        old = found[where].split() if found.get(where) else []
-        examples = " ".join(list(dict.fromkeys([*old, *who]))[:MAX_EXAMPLES])
+        examples, count = found.get(where, ("", 0))
+        old = examples.split() if examples else []
+        shown = " ".join(list(dict.fromkeys([*old, *who]))[:MAX_EXAMPLES])
         values: dict[str, Any] = {"s": key.system, "c": key.code, "e": key.element,
                                   "m": key.map, "v": key.map_version,
-                                  "n": counts.get(where, 0), "now": now, "x": examples}  # fmt: skip
+                                  "n": count + added[where], "now": now, "x": shown}  # fmt: skip
         (updates if where in found else inserts).append(values)
     if inserts:
         conn.execute(
