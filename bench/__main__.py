@@ -6,6 +6,9 @@
     python -m bench admin [--n 10000]         (admin statistics: bench/admin.py)
     python -m bench export [--n 10000]        ($export files and their read-back: bench/export.py)
     python -m bench idea4rc [--n 100000]      (the IDEA4RC normalised table: bench/idea4rc.py)
+    python -m bench api [--seconds 20] [--clients 16] [--db postgresql|sqlite] [--workers 1]
+                        [--rate 100]
+                                              (a real server under load: bench/api.py)
 
 Each stage runs in a fresh child process so its peak RSS is its own. The limit column is what
 the same process does on the same data with the work removed: orjson writing the same records
@@ -234,9 +237,19 @@ def main(argv: list[str] | None = None) -> None:
         return
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("what", choices=["synth-check", "fhir", "load", "admin", "export",
-                                         "idea4rc"])  # fmt: skip
+                                         "idea4rc", "api"])  # fmt: skip
     parser.add_argument("--n", type=int, default=None, help="100 000 (load, admin, export: 10 000)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="api: seconds per phase")
+    parser.add_argument("--clients", type=int, default=16, help="api: concurrent clients")
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--workers", type=int, default=1, help="api: serve --workers")
+    parser.add_argument("--rate", type=float, default=100.0, help="api: offered bundles/s")
     ns = parser.parse_args(args)
+    if ns.what == "api":
+        from bench.api import api
+
+        api(ns.seconds, ns.clients, ns.db, ns.workers, ns.n, ns.rate)
+        return
     if ns.n is None:
         ns.n = 10_000 if ns.what in ("load", "admin", "export") else 100_000
     if ns.what == "load":

@@ -76,7 +76,7 @@ def admin_rows(n: int, tmp: Path, child: Any) -> list[Row]:
     from adapter.stores.incoming import read_incoming
     from adapter.stores.load import load_records
     from adapter.stores.pseudonym import Pseudonymiser
-    from bench.load import KEY, _database
+    from bench.load import KEY, database
 
     path = tmp / f"admin-{n}.jsonl"
     with path.open("wb") as out:
@@ -84,7 +84,7 @@ def admin_rows(n: int, tmp: Path, child: Any) -> list[Row]:
             out.write(dumps(record) + b"\n")
     rows: list[Row] = []
     for kind in ("sqlite", "postgresql"):
-        with _database(kind, tmp) as url:
+        with database(kind, tmp) as url:
             with path.open("rb") as f:
                 load_records(url, read_incoming(f), pseudonym=Pseudonymiser(KEY),
                              source=path.name)  # fmt: skip

@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["load_rows", "load_stage"]
+__all__ = ["KEY", "database", "load_rows", "load_stage"]
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
 KEY = "bench-key-0123456789abcdef"
@@ -94,7 +94,7 @@ def _rewrite_rows(url: str) -> float:
 
 
 @contextmanager
-def _database(kind: str, tmp: Path) -> Iterator[str]:
+def database(kind: str, tmp: Path) -> Iterator[str]:
     """A new, empty, initialised database of this kind; a PostgreSQL one is dropped after."""
     from adapter.stores.omop_db import bundled_vocabulary, init_db, load_vocabulary
 
@@ -135,14 +135,14 @@ def load_rows(n: int, tmp: Path, child: Any) -> list[Row]:
     rows: list[Row] = []
     inputs = {size: _input(size, tmp) for size in sorted({n, 1_000, 50_000})}
     for kind in ("sqlite", "postgresql"):
-        with _database(kind, tmp) as url:
+        with database(kind, tmp) as url:
             os.environ["MDS_BENCH_DB_URL"] = url
             first = child("load-first", n, inputs[n])
             rows.append(("first load", kind, n, first, "orjson.loads + bulk write, same rows"))
             again = child("load-again", n, inputs[n])
             rows.append(("re-load (unchanged)", kind, n, again, "orjson.loads, same lines"))
         for size in (1_000, 50_000):
-            with _database(kind, tmp) as url:
+            with database(kind, tmp) as url:
                 os.environ["MDS_BENCH_DB_URL"] = url
                 r = child("load-rss", size, inputs[size])
                 rows.append(("first load (RSS)", kind, size, r, ""))

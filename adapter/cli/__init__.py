@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import convert, db, forms, load, pull, records, serve, terminology
+from adapter.cli import convert, db, forms, load, pull, push, records, serve, terminology
 
 __all__ = ["app", "main"]
 
@@ -27,6 +27,7 @@ forms.register(app)
 load.register(app)
 serve.register(app)
 pull.register(app)
+push.register(app)
 
 
 def main() -> None:

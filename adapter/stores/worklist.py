@@ -17,6 +17,7 @@ here too. `remap` (adapter/stores/remap.py) deletes the entries a reviewed impor
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,46 +88,76 @@ class Collector:
         codes = adapter_name("unmapped_codes", dialect)
         uses = adapter_name("unmapped_code_records", dialect)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        conn.execute(
-            sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
-                    "VALUES (:s, :c, :r, :now) ON CONFLICT DO NOTHING"),
-            [{"s": k.system, "c": k.code, "r": r, "now": now}
-             for k, who in self.seen.items() for r in dict.fromkeys(who)],
-        )  # fmt: skip
-        for key, who in sorted(self.seen.items()):
-            _upsert(conn, codes, uses, key, who, now)
+        pairs = [(k, r) for k, who in self.seen.items() for r in dict.fromkeys(who)]
+        added: Counter[tuple[str, str]] = Counter()
+        for at in range(0, len(pairs), _ROWS_PER_INSERT):
+            part = pairs[at : at + _ROWS_PER_INSERT]
+            values = ", ".join(f"(:s{i}, :c{i}, :r{i}, :now)" for i in range(len(part)))
+            params: dict[str, Any] = {"now": now}
+            for i, (k, r) in enumerate(part):
+                params.update({f"s{i}": k.system, f"c{i}": k.code, f"r{i}": r})
+            for row in conn.execute(
+                sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
+                        f"VALUES {values} ON CONFLICT DO NOTHING "
+                        "RETURNING source_system, source_code"),
+                params,
+            ):  # fmt: skip
+                added[(row[0], row[1])] += 1
+        _upsert(conn, codes, sorted(self.seen.items()), added, now)
         self.seen.clear()
 
 
+_ROWS_PER_INSERT = 1000  # x 3 parameters: well under SQLite's and PostgreSQL's limits
+
+
 def _upsert(
-    conn: Connection, codes: str, uses: str, key: UnmappedCode, who: list[str], now: str
+    conn: Connection,
+    codes: str,
+    seen: list[tuple[UnmappedCode, list[str]]],
+    added: Counter[tuple[str, str]],
+    now: str,
 ) -> None:
-    where = {"s": key.system, "c": key.code}
-    count = int(conn.execute(
-        sa.text(f"SELECT count(*) FROM {uses} WHERE source_system = :s AND source_code = :c"),
-        where,
-    ).scalar_one())  # fmt: skip
-    found = conn.execute(
-        sa.text(f"SELECT examples FROM {codes} WHERE source_system = :s AND source_code = :c"),
-        where,
-    ).first()
-    old = found[0].split() if found is not None and found[0] else []
-    examples = " ".join(list(dict.fromkeys([*old, *who]))[:MAX_EXAMPLES])
-    values: dict[str, Any] = {**where, "e": key.element, "m": key.map, "v": key.map_version,
-                              "n": count, "now": now, "x": examples}  # fmt: skip
-    if found is None:
+    """Update every noted code with three statements, whatever their number.
+
+    `record_count` is the number of `unmapped_code_records` rows of the code: the stored count
+    plus the rows this flush added (RETURNING), which both tables' writers (this module) keep
+    equal. (A SELECT pair and one write per code, then a count(*) over the code's records per
+    flush, made the worklist the costliest part of a one-record API transaction.)"""
+    wanted = {
+        "systems": sorted({k.system for k, _ in seen}),
+        "codes": sorted({k.code for k, _ in seen}),
+    }
+    found = {(r[0], r[1]): (r[2], int(r[3])) for r in conn.execute(
+        sa.text(f"SELECT source_system, source_code, examples, record_count FROM {codes} "
+                "WHERE source_system IN :systems AND source_code IN :codes")
+        .bindparams(sa.bindparam("systems", expanding=True),
+                    sa.bindparam("codes", expanding=True)),
+        wanted,
+    )}  # fmt: skip
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for key, who in seen:
+        where = (key.system, key.code)
+        examples, count = found.get(where, ("", 0))
+        old = examples.split() if examples else []
+        shown = " ".join(list(dict.fromkeys([*old, *who]))[:MAX_EXAMPLES])
+        values: dict[str, Any] = {"s": key.system, "c": key.code, "e": key.element,
+                                  "m": key.map, "v": key.map_version,
+                                  "n": count + added[where], "now": now, "x": shown}  # fmt: skip
+        (updates if where in found else inserts).append(values)
+    if inserts:
         conn.execute(
             sa.text(f"INSERT INTO {codes} (source_system, source_code, element, map, "
                     "map_version, record_count, first_seen, last_seen, examples) VALUES "
                     "(:s, :c, :e, :m, :v, :n, :now, :now, :x)"),
-            values,
+            inserts,
         )  # fmt: skip
-    else:
+    if updates:
         conn.execute(
             sa.text(f"UPDATE {codes} SET element = :e, map = :m, map_version = :v, "
                     "record_count = :n, last_seen = :now, examples = :x "
                     "WHERE source_system = :s AND source_code = :c"),
-            values,
+            updates,
         )  # fmt: skip
 
 
