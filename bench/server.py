@@ -1,9 +1,11 @@
 """A real `mds-adapter serve` process for the API bench, with what the bench reads off it.
 
-The same idea as tests/live/server.py (a child process on a free loopback port, ready when
-`/health` answers 200), plus what a benchmark needs and a test does not: the process ids
-(uvicorn's workers are children of the first one) so that their CPU time and peak RSS can be
-read from /proc, and `--workers`.
+A child process on a free loopback port, ready when `/health` answers 200 (and, with
+`--workers`, when its workers are up), stopped afterwards (terminate, then kill); its stderr
+(the JSON request log) is kept in a file so a failing test or bench can show it. The process
+ids (uvicorn's workers are children of the first one) let the bench read CPU time and peak
+RSS from /proc. tests/live uses the same server (tests/live/server.py): client tests (push,
+pull, concurrency) must talk to a server over TCP, not to an app in their own process.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-__all__ = ["Served", "cpu_seconds", "peak_rss_mib", "served"]
+__all__ = ["Served", "cpu_seconds", "free_port", "peak_rss_mib", "served"]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -30,6 +32,11 @@ class Served:
     base: str  # http://127.0.0.1:PORT
     pid: int
     log: Path
+
+    @property
+    def fhir(self) -> str:
+        """The FHIR base: http://127.0.0.1:PORT/fhir."""
+        return f"{self.base}/fhir"
 
     def pids(self) -> list[int]:
         """The serve process and its children (uvicorn workers)."""
@@ -68,7 +75,7 @@ def peak_rss_mib(pids: list[int]) -> float:
     return total / 1024
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -80,7 +87,7 @@ def served(
     db_url: str, log_dir: Path, env: Mapping[str, str], *, workers: int = 1, timeout: float = 60.0
 ) -> Iterator[Served]:
     """`mds-adapter serve --db db_url [--workers N]` on 127.0.0.1, stopped afterwards."""
-    port = _free_port()
+    port = free_port()
     log = log_dir / f"serve-{port}.log"
     command = [sys.executable, "-m", "adapter.cli", "serve", "--db", db_url,
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
