@@ -169,7 +169,7 @@ def test_a_transaction_deleting_and_writing_one_record_is_refused(
 
 
 def test_conditional_update_must_name_the_resources_own_identifier(db_client: TestClient) -> None:
-    items = json.loads(json.dumps(entries(2)))
+    items = entries(2)
     second = next(i for i, e in enumerate(items) if e["resource"]["resourceType"] == "Patient"
                   and i > 1)  # fmt: skip
     first = records(items)[0][0]
