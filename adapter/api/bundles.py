@@ -26,6 +26,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
 from adapter.api.auth import Client, require
@@ -42,7 +43,8 @@ __all__ = ["RECEIPT_HEADER", "RETRY_AFTER", "post_bundle", "prefer_return", "rou
 RECEIPT_HEADER = "X-Receipt-Id"
 RETRY_AFTER = 2
 """Seconds a client is asked to wait after a 503: the database was locked longer than the
-SQLite busy timeout (adapter/stores/omop_db.py) or could not be reached."""
+SQLite busy timeout (adapter/stores/omop_db.py; for in-memory SQLite, the wait for its one
+connection) or could not be reached."""
 _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
             422: "Unprocessable Entity"}  # fmt: skip
 _RETURNS = ("minimal", "representation", "OperationOutcome")
@@ -113,7 +115,7 @@ async def post_bundle(
         s = await run_in_threadpool(plan, body, state)
         try:
             await run_in_threadpool(commit, s, state, f"api:{client.id}")
-        except OperationalError as exc:
+        except (OperationalError, PoolTimeout) as exc:  # PoolTimeout: in-memory SQLite
             raise ApiError(503, "the database is busy or not reachable; no record of this "
                            "Bundle was written: retry", code="transient",
                            headers={"Retry-After": str(RETRY_AFTER)}) from exc  # fmt: skip

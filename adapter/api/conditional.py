@@ -10,9 +10,11 @@ records keyed by institution + record id, which is the Patient's business identi
   that identifier must be the resource's; a Patient posted that way leaves a stored record as
   it is (200, no change);
 - DELETE `Patient?identifier=system|value` (conditional delete): the record with that
-  identifier goes, with all its CDM rows (a tombstone, adapter/stores/incoming.py). The MDS
-  record is the unit: deleting one Observation is not supported, nor `Patient/<id>` (the id
-  is a hash of the identifier, adapter/fhir/ids.py, and is not stored).
+  identifier goes, with all its CDM rows (a tombstone, adapter/stores/incoming.py);
+  DELETE `Patient/<id>`: the same, for the record whose Patient has that id. The id is a hash
+  of the identifier (adapter/fhir/ids.py), so it is looked up in the Patient index
+  (adapter/stores/fhir_index.py) when the Bundle is written (adapter/api/ingest.py). The MDS
+  record is the unit: deleting one Observation is not supported.
 
 No request means PUT. Anything else (GET, PATCH, a URL naming another resource or identifier)
 is an issue naming `Bundle.entry[i].request.method`, `.url` or `.ifNoneExist`.
@@ -20,6 +22,7 @@ is an issue naming `Bundle.entry[i].request.method`, `.url` or `.ifNoneExist`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -31,15 +34,18 @@ from adapter.stores.incoming import Tombstone
 __all__ = ["EntryRequest", "check_request", "search_identifier"]
 
 _METHODS = ("POST", "PUT", "DELETE")
+_PATIENT_ID = re.compile(r"Patient/([A-Za-z0-9\-.]{1,64})")  # FHIR R4 id syntax
 
 
 @dataclass(frozen=True, slots=True)
 class EntryRequest:
-    """A checked entry request: its method, whether it only creates, what it deletes."""
+    """A checked entry request: its method, whether it only creates, what it deletes (a
+    record by identifier, or the record of a Patient id, found later in the database)."""
 
     method: str
     create_only: bool = False
     delete: Tombstone | None = None
+    patient: str | None = None
 
 
 def search_identifier(query: str) -> tuple[str, str] | None:
@@ -61,10 +67,13 @@ def _has_identifier(resource: dict[str, Any], wanted: tuple[str, str]) -> bool:
 def _delete(url: str, where: str) -> EntryRequest | dict[str, Any]:
     kind, _, query = url.partition("?")
     found = search_identifier(query)
+    by_id = _PATIENT_ID.fullmatch(url)
+    if by_id is not None:
+        return EntryRequest("DELETE", patient=by_id.group(1))
     if kind != "Patient" or not found:
-        return issue("not-supported", "a delete names a Patient by its business identifier, "
-                     "Patient?identifier=<system>|<value>: the MDS record is the unit",
-                     expression=[f"{where}.request.url"])  # fmt: skip
+        return issue("not-supported", "a delete names a Patient, by id (Patient/<id>) or by "
+                     "business identifier (Patient?identifier=<system>|<value>): the MDS "
+                     "record is the unit", expression=[f"{where}.request.url"])  # fmt: skip
     system, record_id = found
     if not system.startswith(SID):
         return issue("not-found", f"the identifier system is not an MDS one ({SID}…)",

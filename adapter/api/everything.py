@@ -21,7 +21,7 @@ from adapter.api.state import ApiState
 from adapter.config import Scope
 from adapter.fhir.served import searchset, served_resources
 from adapter.mds.record import MdsRecord
-from adapter.stores.fhir_index import ensure_patient_index, record_of_patient, sync_patient_index
+from adapter.stores.fhir_index import record_of_patient, sync_patient_index
 
 __all__ = ["everything", "fhir_base", "router", "store_unavailable"]
 
@@ -41,10 +41,7 @@ def store_unavailable() -> ApiError:
 
 def _record(request: Request, patient: str) -> MdsRecord | None:
     state: ApiState = request.app.state.api
-    if not getattr(request.app.state, "patient_index_ready", False):
-        ensure_patient_index(state.engine)
-        request.app.state.patient_index_ready = True
-    with state.engine.begin() as conn:
+    with state.patient_index_engine().begin() as conn:
         sync_patient_index(conn)
         return record_of_patient(conn, patient)
 

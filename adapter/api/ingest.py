@@ -15,13 +15,16 @@ rule), never the submitted value.
   so `mds-adapter` operators see it with the load rejects.
 
 Deletes go first (FHIR's transaction order: DELETE, POST, PUT); a Bundle that deletes and
-writes the same record is refused (that entry, or the whole transaction).
+writes the same record is refused (that entry, or the whole transaction). `DELETE Patient/<id>`
+is resolved to its record in `commit`, through the Patient index (adapter/stores/fhir_index.py).
 
 Re-posting is idempotent because records are keyed by institution + record id (the Patient's
 business identifier, as the conditional PUTs in the entries say) and load_records skips a
 record whose content and mapping are unchanged. Statuses per record: 201 new (or back after a
 delete), 200 updated or unchanged, 422 rejected; per delete 204 (200 with an outcome), also
-when nothing matched (FHIR R4 http.html#cdelete: no match is an ordinary delete of nothing).
+when nothing matched (FHIR R4 http.html#cdelete: no match is an ordinary delete of nothing)
+or no record has the Patient id (http.html#delete: 200/204 "if the resource does not exist at
+all").
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from adapter.fhir.ids import SID, Ids
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import check_record
 from adapter.omop import to_omop
+from adapter.stores.fhir_index import key_of_patient, patient_id, sync_patient_index
 from adapter.stores.incoming import Incoming, Tombstone
 from adapter.stores.load import LoadReport, load_records
 from adapter.stores.quarantine import redacted
@@ -93,6 +97,7 @@ class Submission:
     requests: dict[int, EntryRequest] = field(default_factory=dict)
     deletes: dict[int, Tombstone] = field(default_factory=dict)
     deleted: dict[int, str] = field(default_factory=dict)  # deleted | not-found
+    by_id: dict[int, str] = field(default_factory=dict)  # DELETE Patient/<id>: the id
 
     def errors(self, indices: Sequence[int]) -> list[dict[str, Any]]:
         return [x for i in indices for x in self.issues.get(i, ()) if x["severity"] == "error"]
@@ -149,6 +154,8 @@ def _entry_ok(s: Submission, i: int, entry: Any) -> bool:
             return True
     elif found.delete is not None:
         s.deletes[i] = found.delete
+    elif found.patient is not None:
+        s.by_id[i] = found.patient
     else:
         s.requests[i] = found
         return True
@@ -265,8 +272,27 @@ def plan(bundle: Any, state: ApiState) -> Submission:
             s.add(g.patient, issue("duplicate", f"the same record as Bundle.entry[{seen[key]}]",
                                    expression=[f"Bundle.entry[{g.patient}].resource"]))  # fmt: skip
         seen.setdefault(key, g.patient)
-    _check_deletes(s)
     return s
+
+
+def _resolve_ids(s: Submission, state: ApiState) -> None:
+    """The record each `DELETE Patient/<id>` names: one this Bundle writes, else a stored one
+    (alive or not); an id no record has deletes nothing ("not-found", still 204)."""
+    if not s.by_id:
+        return
+    written = {patient_id(g.record.institution, g.record.record_id): g.record
+               for g in s.groups if g.record is not None}  # fmt: skip
+    with state.patient_index_engine().begin() as conn:
+        sync_patient_index(conn)
+        for i, patient in s.by_id.items():
+            mine = written.get(patient)
+            key = (mine.institution or "", mine.record_id) if mine else \
+                key_of_patient(conn, patient)  # fmt: skip
+            if key is None:
+                s.deleted[i] = "not-found"
+            else:
+                s.deletes[i] = Tombstone(key[1], key[0])
+    s.deletes = dict(sorted(s.deletes.items()))  # Bundle order: the first of a conflict wins
 
 
 def _rejected_finding(s: Submission, g: Group) -> Finding:
@@ -295,6 +321,8 @@ def commit(s: Submission, state: ApiState, source: str) -> None:
     What is new, changed or unchanged is decided by the load itself, in its transaction under
     the record store lock (adapter/stores/load.py), never predicted from an earlier read: the
     same bundle posted by ten clients at once gets one 201 per record and nine 200s."""
+    _resolve_ids(s, state)
+    _check_deletes(s)
     all_errors = [x for i in range(len(s.entries)) for x in s.errors([i])]
     if s.kind == "transaction" and all_errors:
         raise ApiError(422, "transaction rejected", issues=all_errors)
@@ -340,12 +368,13 @@ def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]
     """One entry's status and issues: its record's; a shared entry (Organization) is 200 when
     a record using it went in; an entry that belongs to no record is 422."""
     issues = list(s.issues.get(index, ()))
-    if index in s.deletes:
+    if index in s.deletes or index in s.by_id:
         if s.deleted.get(index) == "not-found":
-            issues.append(issue("not-found", "no stored record has this identifier: nothing "
+            what = "Patient id" if index in s.by_id else "identifier"
+            issues.append(issue("not-found", f"no stored record has this {what}: nothing "
                                 "was deleted", severity="information",
                                 expression=[f"Bundle.entry[{index}].request.url"]))  # fmt: skip
-        return (204 if index in s.deleted else 422), issues
+        return (204 if s.deleted.get(index) in ("deleted", "not-found") else 422), issues
     for g in s.groups:
         if index in g.indices:
             return g.status, issues

@@ -88,8 +88,8 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 "documentation": "Bundles of MDS records (IDEA4RC profiles) are accepted as "
                 "batch or transaction at the base; records are stored and mapped to OMOP. "
                 "Entries: conditional update (PUT Type?identifier=), conditional create "
-                "(POST + ifNoneExist), conditional delete of a record "
-                "(DELETE Patient?identifier=).",
+                "(POST + ifNoneExist), delete of a record (DELETE Patient/<id>, or "
+                "conditional: DELETE Patient?identifier=).",
                 "security": {
                     "service": [
                         {

@@ -16,6 +16,7 @@ from adapter.config import Settings
 from adapter.fhir.profiles import load_profiles
 from adapter.fhir.validate import Validator
 from adapter.stores.audit import ensure_audit
+from adapter.stores.fhir_index import ensure_patient_index
 from adapter.stores.omop_db import connect
 from adapter.stores.pseudonym import Pseudonymiser
 from adapter.terminology import Terminology
@@ -32,6 +33,7 @@ class ApiState:
     pseudonym: Pseudonymiser | None
     jwt: JwtVerifier | None = None
     _audit_ready: bool = field(default=False, repr=False)
+    _patients_ready: bool = field(default=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> ApiState:
@@ -50,4 +52,11 @@ class ApiState:
         if not self._audit_ready:
             ensure_audit(self.engine)
             self._audit_ready = True
+        return self.engine
+
+    def patient_index_engine(self) -> Engine:
+        """The engine, with the Patient id index made on first use (adapter/stores/fhir_index)."""
+        if not self._patients_ready:
+            ensure_patient_index(self.engine)
+            self._patients_ready = True
         return self.engine

@@ -79,10 +79,16 @@ def serve(
     import uvicorn
 
     from adapter.api import create_app
+    from adapter.stores.omop_db import in_memory
 
     found = settings()
     if db is not None:
         found = found.model_copy(update={"db_url": db})
+    if in_memory(found.db_url):  # nothing else can reach it to run `db init`: always empty
+        typer.echo("error: an in-memory database (sqlite://) is private to one process and "
+                   "starts empty: serve a file, sqlite:///FILE, after `mds-adapter db init`",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2)
     try:
         app = create_app(found)
     except ConfigurationError as exc:

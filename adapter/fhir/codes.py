@@ -6,8 +6,9 @@ map writes (OMOP concept, SNOMED CT, â€¦). The local coding is what makes MDS â†
 identity even where a map is `wider` or `unmatched`; a reader of foreign FHIR without it falls
 back to the maps read in reverse (`Terminology.mds_code`), so IDEA4RC codes are understood too.
 
-CodeableConcepts are cached per (element, code) and shared between bundles: treat the output of
-`to_fhir` as read-only (serialize it, do not mutate it).
+CodeableConcepts are cached per (element, code) and copied on every use, so the output of
+`to_fhir` shares no dict or list with another record's (or another call's): a caller may
+change one bundle without changing the next (tests/unit/fhir/test_fresh_output.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "absent",
     "absent_reason",
     "cc_codes",
+    "copy_json",
     "extension",
     "extensions",
     "given_of",
@@ -90,6 +92,15 @@ def absent_reason(code: str) -> str:
     return "not-applicable" if code == "not_applicable" else "unsupported"
 
 
+def copy_json(node: Any) -> Any:
+    """A copy of plain JSON data (dicts, lists, scalars) sharing no dict or list with it."""
+    if isinstance(node, dict):
+        return {k: copy_json(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [copy_json(v) for v in node]
+    return node
+
+
 def number(value: float | int) -> float | int:
     return canonical_number(float(value)) if isinstance(value, float) else value
 
@@ -132,20 +143,22 @@ class Codec:
 
     def __init__(self, terminology: Terminology) -> None:
         self.terminology = terminology
-        self._out: dict[tuple[str, str], Resource] = {}
+        self._out: dict[tuple[str, str], tuple[dict[str, str], ...]] = {}  # never handed out
         self._back: dict[tuple[str, str, str], str | None] = {}
         self._bound: dict[tuple[str, str, str], bool] = {}
 
     def concept(self, element: str, code: str) -> Resource:
-        """The CodeableConcept of an MDS code: local coding, then each written map target."""
+        """The CodeableConcept of an MDS code: local coding, then each written map target.
+
+        New dicts each call (copies of the cached ones), so no two resources share one."""
         key = (element, code)
         found = self._out.get(key)
         if found is None:
             coding = [{"system": mds_system(element), "code": code}]
             for t in self.terminology.translate(mds_system(element), code):
                 coding.append({"system": t.system, "code": t.code, "display": t.display})
-            found = self._out[key] = {"coding": coding}
-        return found
+            found = self._out[key] = tuple(coding)
+        return {"coding": [c.copy() for c in found]}
 
     def in_value_set(self, element: str, code: str, value_set: str) -> bool:
         """Does the concept of an MDS code carry a coding of `value_set` (profiles/)?

@@ -36,6 +36,7 @@ from adapter.fhir.codes import (
     Resource,
     absent,
     absent_reason,
+    copy_json,
     extension,
     extensions,
     iso,
@@ -96,7 +97,7 @@ def to_fhir(b: Build) -> list[tuple[str, Resource]]:
             o["effectiveDateTime"] = iso(r.diagnosis_date)
         else:
             o["_effectiveDateTime"] = absent()
-        o["valueCodeableConcept"] = out[0][1]["code"]
+        o["valueCodeableConcept"] = copy_json(out[0][1]["code"])
         if b.codec.in_value_set("biopsy_type", r.biopsy_type, _BIOPSIES):
             o["method"] = b.codec.concept("biopsy_type", r.biopsy_type)
         else:

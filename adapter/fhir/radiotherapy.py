@@ -71,7 +71,8 @@ def to_fhir(b: Build) -> list[tuple[str, Resource]]:
     if absent_status:
         p["_status"] = absent_status
     system, code, display = FIXED["radiotherapy"]
-    p["category"] = p["code"] = {"coding": [{"system": system, "code": code, "display": display}]}
+    for name in ("category", "code"):  # the same code, in two dicts of its own
+        p[name] = {"coding": [{"system": system, "code": code, "display": display}]}
     period = {}
     if r.radiotherapy_start_date is not None:
         period["start"] = iso(r.radiotherapy_start_date)

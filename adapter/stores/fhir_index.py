@@ -30,6 +30,7 @@ from adapter.stores.record_store import adapter_name
 
 __all__ = [
     "ensure_patient_index",
+    "key_of_patient",
     "patient_id",
     "patient_index_statements",
     "record_of_patient",
@@ -76,6 +77,20 @@ def sync_patient_index(conn: Connection) -> int:
             [{"id": patient_id(r[1], r[2]), "no": int(r[0])} for r in rows],
         )  # fmt: skip
     return len(rows)
+
+
+def key_of_patient(conn: Connection, patient: str) -> tuple[str, str] | None:
+    """(institution, record_id) of the record whose Patient has this id, deleted or not."""
+    dialect = dialect_of(conn)
+    found = conn.execute(
+        sa.text(
+            f"SELECT r.institution, r.record_id FROM {adapter_name('fhir_patients', dialect)} p "
+            f"JOIN {adapter_name('records', dialect)} r ON r.record_no = p.record_no "
+            "WHERE p.patient_id = :id"
+        ),
+        {"id": patient},
+    ).first()
+    return None if found is None else (str(found[0]), str(found[1]))
 
 
 def record_of_patient(conn: Connection, patient: str) -> MdsRecord | None:

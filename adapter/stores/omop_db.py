@@ -44,6 +44,7 @@ __all__ = [
     "connect",
     "engine_for",
     "find_concepts",
+    "in_memory",
     "init_db",
     "load_vocabulary",
 ]
@@ -86,10 +87,40 @@ def connect(url: str) -> Engine:
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///FILE "
             "or postgresql+psycopg://USER@HOST:PORT/DB"
         )
-    engine = sa.create_engine(parsed)
-    if parsed.get_backend_name() == "sqlite":
-        _serialise_sqlite(engine)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed)
+    engine = _one_connection(parsed) if in_memory(parsed) else sa.create_engine(parsed)
+    _serialise_sqlite(engine)
     return engine
+
+
+def in_memory(url: str | sa.URL) -> bool:
+    """Whether the URL names an in-memory SQLite database (`sqlite://`, `:memory:`, mode=memory)."""
+    try:
+        parsed = sa.make_url(url) if isinstance(url, str) else url
+    except ArgumentError:
+        return False
+    return parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    )
+
+
+def _one_connection(parsed: sa.URL) -> Engine:
+    """An in-memory database is its connection: every thread must get that one, in turn.
+
+    SQLAlchemy's default for `sqlite://` is a connection per thread, so each of the API's
+    worker threads saw its own empty database (tables made by one were missing in the next).
+    A pool of exactly one connection, usable from any thread, hands it to one transaction at a
+    time; the others wait as they would on a file's lock, up to the same busy timeout.
+    """
+    return sa.create_engine(
+        parsed,
+        poolclass=sa.pool.QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=SQLITE_BUSY_MS / 1000,
+        connect_args={"check_same_thread": False},
+    )
 
 
 SQLITE_BUSY_MS = 30_000

@@ -134,8 +134,7 @@ def test_delete_with_prefer_minimal_is_204_and_an_unknown_record_is_204_too(
     ("request_", "code", "where"),
     [
         ({"method": "DELETE", "url": "Observation?identifier=x|y"}, "not-supported", "url"),
-        ({"method": "DELETE", "url": "Patient/a11f2c07-77df-502f-88b9-8194b40099bf"},
-         "not-supported", "url"),
+        ({"method": "DELETE", "url": "Patient/a/b"}, "not-supported", "url"),
         ({"method": "DELETE", "url": "Patient?identifier=http://example.org/mrn|123"},
          "not-found", "url"),
         ({"method": "GET", "url": "Patient?identifier=x|y"}, "not-supported", "method"),
@@ -169,7 +168,7 @@ def test_a_transaction_deleting_and_writing_one_record_is_refused(
 
 
 def test_conditional_update_must_name_the_resources_own_identifier(db_client: TestClient) -> None:
-    items = json.loads(json.dumps(entries(2)))
+    items = entries(2)
     second = next(i for i, e in enumerate(items) if e["resource"]["resourceType"] == "Patient"
                   and i > 1)  # fmt: skip
     first = records(items)[0][0]

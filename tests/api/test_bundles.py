@@ -68,7 +68,7 @@ def test_transaction_with_one_bad_entry_writes_nothing(db_client: TestClient) ->
 def test_a_transaction_with_a_wrong_code_names_the_entry_and_writes_nothing(
     db_client: TestClient,
 ) -> None:
-    items = json.loads(json.dumps(entries(3)))  # unshared: to_fhir reuses coding objects
+    items = entries(3)
     bad = next(i for i, e in enumerate(items) if e["resource"].get("code", {}).get("coding",
                [{}])[0].get("code") == "432537")  # the first Extent of disease  # fmt: skip
     items[bad]["resource"]["valueCodeableConcept"]["coding"][0]["code"] = "sideways"

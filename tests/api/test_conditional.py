@@ -49,6 +49,8 @@ def entry(request: dict[str, Any] | None, resource: dict[str, Any] | None = PATI
          EntryRequest("DELETE", delete=Tombstone("R1", ""))),
         ({"method": "DELETE", "url": f"Patient?identifier={SID}Istituto%2520X|R1"},
          EntryRequest("DELETE", delete=Tombstone("R1", "Istituto X"))),
+        ({"method": "DELETE", "url": "Patient/a11f2c07-77df-502f-88b9-8194b40099bf"},
+         EntryRequest("DELETE", patient="a11f2c07-77df-502f-88b9-8194b40099bf")),
     ],
 )  # fmt: skip
 def test_accepted_requests(request_: dict[str, Any] | None, expected: EntryRequest) -> None:
@@ -67,6 +69,9 @@ def test_accepted_requests(request_: dict[str, Any] | None, expected: EntryReque
          "ifNoneExist"),
         ({"method": "PATCH", "url": "Patient/p1"}, "not-supported", "method"),
         ({"method": "DELETE", "url": "Condition?identifier=x|y"}, "not-supported", "url"),
+        ({"method": "DELETE", "url": "Condition/c1"}, "not-supported", "url"),
+        ({"method": "DELETE", "url": "Patient/"}, "not-supported", "url"),
+        ({"method": "DELETE", "url": "Patient/p1?_id=p1"}, "not-supported", "url"),
     ],
 )  # fmt: skip
 def test_refused_requests_name_the_element(

@@ -61,7 +61,7 @@ def test_a_bundle_with_a_wrong_code_names_the_entry_and_writes_nothing(
     server: LiveServer, db_url: str
 ) -> None:
     record = next(r for r, _ in generate(1, seed=32))
-    sent = orjson.loads(orjson.dumps(to_fhir(record, TERMINOLOGY)))  # as it arrives: unshared
+    sent = to_fhir(record, TERMINOLOGY)
     # extent of disease: an element read from this Observation only
     bad, entry = next((i, e) for i, e in enumerate(sent["entry"])
                       if e["resource"].get("code", {}).get("coding", [{}])[0].get("code")

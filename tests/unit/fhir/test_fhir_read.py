@@ -175,7 +175,7 @@ def test_findings_name_type_id_element_and_reason_and_other_records_survive() ->
     t = Terminology.load()
     a, b = (r for r, _ in generate(2, 9))
     bundle_a = to_fhir(a, t, "collection")
-    bad = orjson.loads(orjson.dumps(to_fhir(b, t, "collection")))
+    bad = to_fhir(b, t, "collection")
     entries = bad["entry"]
     surgery = next(e["resource"] for e in entries if e["resource"]["resourceType"] == "Procedure")
     surgery["outcome"] = {"coding": [{"system": "http://example.org", "code": "R9"}]}
@@ -206,7 +206,7 @@ def test_idea4rc_margin_codes_are_read() -> None:
     """The IG value-set margins (4121182 = R0) are `read` rows: accepted, never written."""
     t = Terminology.load()
     record = MdsRecord(record_id="r", surgery_performed="yes", surgical_margin_r="R1")
-    bundle = orjson.loads(orjson.dumps(to_fhir(record, t)))
+    bundle = to_fhir(record, t)
     surgery = next(
         e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Procedure"
     )
@@ -271,7 +271,7 @@ def test_reject_leaves_out_every_resource_with_a_profile_error() -> None:
 def test_a_bad_bundle_line_is_located_by_line_entry_and_element() -> None:
     t = Terminology.load()
     a, b = (r for r, _ in generate(2, 4))
-    bad = orjson.loads(orjson.dumps(to_fhir(b, t, "collection")))
+    bad = to_fhir(b, t, "collection")
     i, patient = next(
         (i, e["resource"]) for i, e in enumerate(bad["entry"])
         if e["resource"]["resourceType"] == "Patient"
@@ -293,7 +293,7 @@ def test_a_value_the_record_model_rejects_is_located_at_the_resource_it_came_fro
     Patient."""
     terminology = Terminology.load()
     record = next(r for r, _ in generate(40, seed=3) if r.tumour_size_cm is not None)
-    sent = orjson.loads(orjson.dumps(to_fhir(record, terminology)))
+    sent = to_fhir(record, terminology)
     size = next(e["resource"] for e in sent["entry"] if "valueQuantity" in e["resource"]
                 and e["resource"]["valueQuantity"].get("unit") == "cm")  # fmt: skip
     size["valueQuantity"]["value"] = -2
