@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import orjson
@@ -108,6 +109,31 @@ def _child(name: str, n: int, path: Path) -> dict[str, float]:
     return result
 
 
+Column = tuple[str, int, str]
+"""A table column: its title, its width and its alignment (`<` or `>`)."""
+GAP: Column = ("", 2, "<")
+"""Two spaces before the column that names the limit."""
+
+
+def _table(note: str, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
+    """The machine line, then the header, a rule and one line per row, every cell aligned."""
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {note}")  # fmt: skip
+
+    def line(cells: Sequence[str]) -> str:
+        return "".join(f"{c:{a}{w}}" for c, (_, w, a) in zip(cells, columns, strict=True))
+
+    head = line([title for title, _, _ in columns])
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        print(line(row))
+
+
+def _per_s(count: float, seconds: float | None) -> str:
+    return f"{count / seconds:,.0f}" if seconds else ""
+
+
 def synth_check(n: int) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,17 +145,14 @@ def synth_check(n: int) -> None:
         path = Path(tmp) / f"synth-{n}.jsonl"
         r = _child("check", n, path)
         rows.append(("read + validate + 17 rules", n, r, "orjson.loads, same lines"))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, one process per stage")  # fmt: skip
-    head = (
-        f"{'stage':<28}{'records':>9}{'s':>8}{'records/s':>12}{'limit rec/s':>13}  "
-        f"{'limit':<36}{'peak RSS MiB':>13}"
-    )
-    print(head)
-    print("-" * len(head))
-    for name, size, r, limit in rows:
-        print(f"{name:<28}{size:>9}{r['seconds']:>8.2f}{size / r['seconds']:>12,.0f}"
-              f"{size / r['limit_seconds']:>13,.0f}  {limit:<36}{r['rss']:>13.0f}")  # fmt: skip
+    columns = [("stage", 28, "<"), ("records", 9, ">"), ("s", 8, ">"), ("records/s", 12, ">"),
+               ("limit rec/s", 13, ">"), GAP, ("limit", 36, "<"),
+               ("peak RSS MiB", 13, ">")]  # fmt: skip
+    _table("one process per stage", columns, [
+        [name, f"{size}", f"{r['seconds']:.2f}", _per_s(size, r["seconds"]),
+         _per_s(size, r["limit_seconds"]), "", limit, f"{r['rss']:.0f}"]
+        for name, size, r, limit in rows
+    ])  # fmt: skip
 
 
 def fhir(n: int) -> None:
@@ -137,19 +160,15 @@ def fhir(n: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rows = fhir_rows(n, Path(tmp), _child)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, one process per stage")  # fmt: skip
-    head = (
-        f"{'stage':<24}{'records':>9}{'resources':>11}{'s':>8}{'resources/s':>13}"
-        f"{'limit res/s':>13}  {'limit':<36}{'peak RSS MiB':>13}"
-    )
-    print(head)
-    print("-" * len(head))
-    for name, size, r, limit in rows:
-        count = r["resources"]
-        print(f"{name:<24}{size:>9}{count:>11,.0f}{r['seconds']:>8.2f}"
-              f"{count / r['seconds']:>13,.0f}{count / r['limit_seconds']:>13,.0f}  "
-              f"{limit:<36}{r['rss']:>13.0f}")  # fmt: skip
+    columns = [("stage", 24, "<"), ("records", 9, ">"), ("resources", 11, ">"), ("s", 8, ">"),
+               ("resources/s", 13, ">"), ("limit res/s", 13, ">"), GAP, ("limit", 36, "<"),
+               ("peak RSS MiB", 13, ">")]  # fmt: skip
+    _table("one process per stage", columns, [
+        [name, f"{size}", f"{r['resources']:,.0f}", f"{r['seconds']:.2f}",
+         _per_s(r["resources"], r["seconds"]), _per_s(r["resources"], r["limit_seconds"]), "",
+         limit, f"{r['rss']:.0f}"]
+        for name, size, r, limit in rows
+    ])  # fmt: skip
 
 
 def idea4rc(n: int) -> None:
@@ -157,19 +176,15 @@ def idea4rc(n: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rows = idea4rc_rows(n, Path(tmp), _child)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, one process per stage")  # fmt: skip
-    head = (
-        f"{'stage':<26}{'records':>9}{'rows':>11}{'s':>8}{'records/s':>11}{'rows/s':>10}"
-        f"{'limit rows/s':>14}  {'limit':<24}{'peak RSS MiB':>13}"
-    )
-    print(head)
-    print("-" * len(head))
-    for name, size, r, limit in rows:
-        count = r["rows"]
-        print(f"{name:<26}{size:>9}{count:>11,.0f}{r['seconds']:>8.2f}{size / r['seconds']:>11,.0f}"
-              f"{count / r['seconds']:>10,.0f}{count / r['limit_seconds']:>14,.0f}  "
-              f"{limit:<24}{r['rss']:>13.0f}")  # fmt: skip
+    columns = [("stage", 26, "<"), ("records", 9, ">"), ("rows", 11, ">"), ("s", 8, ">"),
+               ("records/s", 11, ">"), ("rows/s", 10, ">"), ("limit rows/s", 14, ">"), GAP,
+               ("limit", 24, "<"), ("peak RSS MiB", 13, ">")]  # fmt: skip
+    _table("one process per stage", columns, [
+        [name, f"{size}", f"{r['rows']:,.0f}", f"{r['seconds']:.2f}", _per_s(size, r["seconds"]),
+         _per_s(r["rows"], r["seconds"]), _per_s(r["rows"], r["limit_seconds"]), "", limit,
+         f"{r['rss']:.0f}"]
+        for name, size, r, limit in rows
+    ])  # fmt: skip
 
 
 def load(n: int) -> None:
@@ -177,21 +192,16 @@ def load(n: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rows = load_rows(n, Path(tmp), _child)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, one process per stage, real mapping + rules")  # fmt: skip
-    head = (
-        f"{'stage':<21}{'database':<11}{'records':>8}{'s':>7}{'records/s':>11}{'rows/s':>10}"
-        f"{'limit rec/s':>13}{'limit rows/s':>14}  {'limit':<37}{'peak RSS MiB':>13}"
-    )
-    print(head)
-    print("-" * len(head))
-    for name, kind, size, r, limit in rows:
-        s, lim = r["seconds"], r.get("limit_seconds")
-        written = r["rows"]
-        limits = (f"{size / lim:>13,.0f}{(written / lim if written else 0):>14,.0f}"
-                  if lim else f"{'':>13}{'':>14}")  # fmt: skip
-        print(f"{name:<21}{kind:<11}{size:>8}{s:>7.2f}{size / s:>11,.0f}{written / s:>10,.0f}"
-              f"{limits}  {limit:<37}{r['rss']:>13.0f}")  # fmt: skip
+    columns = [("stage", 21, "<"), ("database", 11, "<"), ("records", 8, ">"), ("s", 7, ">"),
+               ("records/s", 11, ">"), ("rows/s", 10, ">"), ("limit rec/s", 13, ">"),
+               ("limit rows/s", 14, ">"), GAP, ("limit", 37, "<"),
+               ("peak RSS MiB", 13, ">")]  # fmt: skip
+    _table("one process per stage, real mapping + rules", columns, [
+        [name, kind, f"{size}", f"{r['seconds']:.2f}", _per_s(size, r["seconds"]),
+         _per_s(r["rows"], r["seconds"]), _per_s(size, r.get("limit_seconds")),
+         _per_s(r["rows"], r.get("limit_seconds")), "", limit, f"{r['rss']:.0f}"]
+        for name, kind, size, r, limit in rows
+    ])  # fmt: skip
 
 
 def admin(n: int) -> None:
@@ -199,15 +209,14 @@ def admin(n: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rows = admin_rows(n, Path(tmp), _child)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, one process per stage")  # fmt: skip
-    head = (f"{'stage':<21}{'database':<11}{'records':>8}{'s':>7}{'records/s':>11}"
-            f"{'limit rec/s':>13}  {'limit':<36}{'peak RSS MiB':>13}")  # fmt: skip
-    print(head)
-    print("-" * len(head))
-    for name, kind, size, r, limit in rows:
-        print(f"{name:<21}{kind:<11}{size:>8}{r['seconds']:>7.2f}{size / r['seconds']:>11,.0f}"
-              f"{size / r['limit_seconds']:>13,.0f}  {limit:<36}{r['rss']:>13.0f}")  # fmt: skip
+    columns = [("stage", 21, "<"), ("database", 11, "<"), ("records", 8, ">"), ("s", 7, ">"),
+               ("records/s", 11, ">"), ("limit rec/s", 13, ">"), GAP, ("limit", 36, "<"),
+               ("peak RSS MiB", 13, ">")]  # fmt: skip
+    _table("one process per stage", columns, [
+        [name, kind, f"{size}", f"{r['seconds']:.2f}", _per_s(size, r["seconds"]),
+         _per_s(size, r["limit_seconds"]), "", limit, f"{r['rss']:.0f}"]
+        for name, kind, size, r, limit in rows
+    ])  # fmt: skip
 
 
 def export(n: int) -> None:
@@ -215,19 +224,15 @@ def export(n: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rows = export_rows(n, Path(tmp), _child)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, one process per stage, SQLite record store")  # fmt: skip
-    head = (
-        f"{'stage':<25}{'records':>8}{'resources':>10}{'s':>7}{'records/s':>11}"
-        f"{'resources/s':>13}{'limit res/s':>13}  {'limit':<40}{'peak RSS MiB':>13}"
-    )
-    print(head)
-    print("-" * len(head))
-    for name, size, r, limit in rows:
-        count, s, lim = r["resources"], r["seconds"], r.get("limit_seconds")
-        limits = f"{count / lim:>13,.0f}" if lim else f"{'':>13}"
-        print(f"{name:<25}{size:>8}{count:>10,.0f}{s:>7.2f}{size / s:>11,.0f}{count / s:>13,.0f}"
-              f"{limits}  {limit:<40}{r['rss']:>13.0f}")  # fmt: skip
+    columns = [("stage", 25, "<"), ("records", 8, ">"), ("resources", 10, ">"), ("s", 7, ">"),
+               ("records/s", 11, ">"), ("resources/s", 13, ">"), ("limit res/s", 13, ">"), GAP,
+               ("limit", 40, "<"), ("peak RSS MiB", 13, ">")]  # fmt: skip
+    _table("one process per stage, SQLite record store", columns, [
+        [name, f"{size}", f"{r['resources']:,.0f}", f"{r['seconds']:.2f}",
+         _per_s(size, r["seconds"]), _per_s(r["resources"], r["seconds"]),
+         _per_s(r["resources"], r.get("limit_seconds")), "", limit, f"{r['rss']:.0f}"]
+        for name, size, r, limit in rows
+    ])  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
