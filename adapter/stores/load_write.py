@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from adapter.mds.record import MdsRecord
 from adapter.omop.rows import OmopRows, Ref
 from adapter.omop.schema import Dialect, qualified_name, table
-from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, insert, owner_column
+from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, insert_tables, owner_column
 from adapter.stores.load_report import LoadReport
 from adapter.stores.record_store import (
     RECORD_NO,
@@ -164,14 +164,17 @@ def write_chunk(
         changed.append({"no": s.record_no, "version": s.version + 1, "hash": None,
                         "mapping": s.mapping, "json": None, "source": run.source,
                         "run": run.run_id, "deleted": True})  # fmt: skip
+    batches: list[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = []
     for name, values in out.items():
         t = table(name, dialect)
-        report.rows += insert(conn, qualified_name(t.name, t.part, dialect), t.column_names, values)
-    insert(conn, adapter_name("crosswalk", dialect),
-           ("record_no", "table_name", "ref_key", "id"), new_xwalk)  # fmt: skip
-    insert(conn, adapter_name("records", dialect),
-           ("record_no", "institution", "record_id", "version", "content_hash", "mapping",
-            "record_json", "source", "run_id", "deleted"), new_records)  # fmt: skip
+        batches.append((qualified_name(t.name, t.part, dialect), t.column_names, values))
+    batches.append((adapter_name("crosswalk", dialect),
+                    ("record_no", "table_name", "ref_key", "id"), new_xwalk))  # fmt: skip
+    batches.append((adapter_name("records", dialect),
+                    ("record_no", "institution", "record_id", "version", "content_hash",
+                     "mapping", "record_json", "source", "run_id", "deleted"),
+                    new_records))  # fmt: skip
+    report.rows += sum(insert_tables(conn, batches)[: len(out)])
     if changed:
         conn.execute(
             sa.text(
