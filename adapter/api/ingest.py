@@ -10,8 +10,8 @@ rule), never the submitted value.
 `commit` writes through adapter.stores.load (records, crosswalk, CDM rows, quarantine):
 
 - transaction: any error → nothing is written and the caller answers 422 with every issue;
-  otherwise all records go in one chunk, which load_submission commits as one transaction
-  (with the run and the receipt).
+  otherwise all records go in one chunk, which adapter/stores/submissions.py commits as one
+  savepoint (with the run and the receipt) of a group commit with concurrent submissions.
 - batch: good records are loaded; each rejected group is quarantined (raw entries + reasons),
   so `mds-adapter` operators see it with the load rejects.
 
@@ -47,7 +47,7 @@ from adapter.mds.rules import check_record
 from adapter.omop import to_omop
 from adapter.stores.audit import AuditEntry, write_audit
 from adapter.stores.incoming import Incoming, Tombstone
-from adapter.stores.load import LoadReport, load_submission
+from adapter.stores.load_report import LoadReport
 from adapter.stores.quarantine import redacted
 
 __all__ = [
@@ -342,9 +342,8 @@ def commit(
     if receipt is not None:
         state.audit_engine()  # the audit table, made on first use
     if items:
-        load_submission(state.engine, items, pseudonym=state.pseudonym, source=source,
-                        terminology=state.terminology, create_only=only,
-                        before_commit=settle)  # fmt: skip
+        state.writer(state.pseudonym).submit(items, source=source, create_only=only,
+                                             before_commit=settle)  # fmt: skip
     else:
         with state.engine.begin() as conn:
             settle(conn, None)

@@ -7,6 +7,7 @@ an unreachable database still starts, and `/health` says 503.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -18,6 +19,7 @@ from adapter.fhir.validate import Validator
 from adapter.stores.audit import ensure_audit
 from adapter.stores.omop_db import connect
 from adapter.stores.pseudonym import Pseudonymiser
+from adapter.stores.submissions import GroupWriter
 from adapter.terminology import Terminology
 
 __all__ = ["ApiState"]
@@ -32,6 +34,8 @@ class ApiState:
     pseudonym: Pseudonymiser | None
     jwt: JwtVerifier | None = None
     _audit_ready: bool = field(default=False, repr=False)
+    _writer: GroupWriter | None = field(default=None, repr=False)
+    _writer_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> ApiState:
@@ -51,3 +55,11 @@ class ApiState:
             ensure_audit(self.engine)
             self._audit_ready = True
         return self.engine
+
+    def writer(self, pseudonym: Pseudonymiser) -> GroupWriter:
+        """The app's one group-commit writer of submissions (adapter/stores/submissions.py)."""
+        with self._writer_guard:
+            if self._writer is None:
+                self._writer = GroupWriter(self.engine, pseudonym=pseudonym,
+                                           terminology=self.terminology)  # fmt: skip
+            return self._writer

@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from adapter.errors import Finding, Level
 from adapter.mds.record import MdsRecord
@@ -56,7 +56,6 @@ from adapter.stores.record_store import (
     stored,
 )
 from adapter.stores.runs import (
-    cdm_source_stale,
     finish_run,
     mapping_fingerprint,
     start_run,
@@ -73,7 +72,6 @@ __all__ = [
     "default_to_omop",
     "delete_rows",
     "load_records",
-    "load_submission",
 ]
 
 CHUNK_SIZE = 500
@@ -167,7 +165,17 @@ def _line(record: MdsRecord) -> tuple[bytes, str]:
 
 def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadReport) -> None:
     """One chunk in the caller's transaction (see the module docstring for the cases)."""
-    premapped = _premap(conn, run, chunk)
+    _locked_chunk(conn, run, chunk, report, _premap(conn, run, chunk))
+
+
+def _locked_chunk(
+    conn: Connection,
+    run: _Run,
+    chunk: list[Incoming],
+    report: LoadReport,
+    premapped: dict[str, _Early],
+) -> None:
+    """The chunk's decisions and writes, under the lock (taken here if not yet)."""
     lock(conn)
     known = _known(conn, chunk)
     mapped: list[Mapped] = []
@@ -258,39 +266,6 @@ def load_records(
             if report.changed_cdm or _cdm_source_empty(conn):
                 write_cdm_source(conn, run_id, maps_label, report.counts())
             finish_run(conn, run_id, details)
-    return report
-
-
-def load_submission(
-    engine: Engine,
-    items: list[Incoming],
-    *,
-    pseudonym: Pseudonymiser,
-    source: str,
-    terminology: Any,
-    create_only: Iterable[str] = (),
-    before_commit: Callable[[Connection, LoadReport], None] | None = None,
-) -> LoadReport:
-    """`load_records` of one chunk with outcomes tracked, in ONE transaction: the API's write.
-
-    The run row, the chunk, the run's end, CDM_SOURCE (only when the versions it states
-    change, under the lock) and what `before_commit` adds (the submission's receipt) commit
-    together, with one fsync; nothing of a failed submission stays, not even its run."""
-    terminology, maps, maps_label = _maps(terminology)
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        run_id = start_run(conn, "load", {"source": source})
-        report = LoadReport(run_id, outcomes={})
-        run = _new_run(report, source, maps, pseudonym, terminology, None, RuleConfig(),
-                       create_only)  # fmt: skip
-        _chunk(conn, run, items, report)  # takes the lock
-        report.seconds = time.perf_counter() - started
-        stale, vocabulary = cdm_source_stale(conn, maps_label)
-        if stale:
-            write_cdm_source(conn, run_id, maps_label, report.counts(), vocabulary)
-        finish_run(conn, run_id, _details(source, maps, maps_label, vocabulary, report))
-        if before_commit is not None:
-            before_commit(conn, report)
     return report
 
 
