@@ -14,7 +14,9 @@ with the same ids (docs/adr/0004). Per record:
 - tombstone: its CDM rows are deleted and the store row becomes a tombstone.
 
 All of it is decided in the chunk's transaction under the record store lock, so concurrent
-loads of the same records (the API's writers) end in one set of rows; with `track=True` the
+loads of the same records (the API's writers) end in one set of rows (the mapping runs before
+the lock on what the committed state says is new or changed; under the lock the state is
+read again and decides); with `track=True` the
 report says what became of each item (`LoadReport.outcomes`, by location): what the API
 answers per entry. `create_only` locations leave an existing record as it is (FHIR
 conditional create).
