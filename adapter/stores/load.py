@@ -176,9 +176,12 @@ def _locked_chunk(
     chunk: list[Incoming],
     report: LoadReport,
     premapped: dict[str, _Early],
+    *,
+    locked: bool = False,
 ) -> None:
-    """The chunk's decisions and writes, under the lock (taken here if not yet)."""
-    lock(conn)
+    """The chunk's decisions and writes, under the lock (taken here unless `locked`)."""
+    if not locked:
+        lock(conn)
     known = _known(conn, chunk)
     mapped: list[Mapped] = []
     gone: list[Stored] = []

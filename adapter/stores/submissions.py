@@ -8,11 +8,12 @@ as its semantics allow:
 - `write_submissions(engine, jobs)`: one transaction for several submissions. Per
   submission, before the record store lock: its run row, the concept prefetch and the
   mapping of what looks new or changed (adapter.stores.load `_premap`). Then the lock, and
-  per submission in its own SAVEPOINT: the decisions on the stored state as it is now (the
-  submissions before it in the same transaction included), ids, rows, the run's end and what
-  `before_commit` adds (the receipt). A submission that fails is rolled back to its savepoint
-  and gets its error; the others commit. CDM_SOURCE is written once, under the lock, when
-  the versions it states change. One commit, one fsync for all of them.
+  per submission in its own SAVEPOINT (none for a submission alone in its transaction): its
+  decisions on the stored state as it is now (the submissions before it in the same
+  transaction included), ids, rows, the run's end and what `before_commit` adds (the
+  receipt). A submission that fails is rolled back to its savepoint (alone: the whole
+  transaction) and gets its error; the others commit. CDM_SOURCE is written once, under the
+  lock, when the versions it states change. One commit, one fsync for all of them.
 - `GroupWriter`: group commit. Request threads hand their submission to one writer thread
   and wait; the writer takes every submission queued while the previous transaction ran
   (up to `max_batch`) and writes them with `write_submissions`. Under load, a commit and a
@@ -23,6 +24,7 @@ A transaction Bundle stays all-or-nothing: it is one submission, so one savepoin
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -77,9 +79,10 @@ def write_submissions(
             stale, vocabulary = cdm_source_stale(conn, label)
             last: LoadReport | None = None
             for job, run, report, premapped in ready:
+                alone = len(ready) == 1  # no savepoint (two round trips) for one submission
                 try:
-                    with conn.begin_nested():
-                        _locked_chunk(conn, run, job.items, report, premapped)
+                    with contextlib.nullcontext() if alone else conn.begin_nested():
+                        _locked_chunk(conn, run, job.items, report, premapped, locked=True)
                         report.seconds = time.perf_counter() - started
                         details = _details(job.source, maps, label, vocabulary, report)
                         finish_run(conn, report.run_id, details)
@@ -88,6 +91,8 @@ def write_submissions(
                     job.report = last = report
                 except Exception as exc:  # rolled back to its savepoint alone
                     job.error = exc
+                    if alone:
+                        raise  # the whole transaction is this submission's: roll it back
             if stale and last is not None:
                 write_cdm_source(conn, last.run_id, label, last.counts(), vocabulary)
     except Exception as exc:  # the commit or the connection failed: all of them

@@ -125,3 +125,24 @@ def test_concurrent_writers_each_get_their_own_outcome_and_run(
     assert found == {r.record_id: "created" for r in records}
     assert count(url, "person") == 12
     assert finished == 12  # one run per submission, whatever the batching
+
+
+def test_a_failing_submission_alone_leaves_nothing(url: str, terminology: Terminology) -> None:
+    (a,) = _records(1)
+
+    def refuse(conn: Connection, report: LoadReport) -> None:
+        raise RuntimeError("receipt failed")
+
+    job = _job(a, refuse)
+    engine = connect(url)
+    try:
+        write_submissions(engine, [job], pseudonym=Pseudonymiser(KEY), terminology=terminology)
+    finally:
+        engine.dispose()
+    assert str(job.error) == "receipt failed" and job.report is None
+    assert _stored(url) == []
+    runs = "adapter.runs" if url.startswith("postgresql") else "adapter_runs"
+    assert (
+        count(url, "person"),
+        rows(url, f"SELECT count(*) FROM {runs} WHERE command = 'load'"),
+    ) == (0, [(0,)])
