@@ -103,29 +103,36 @@ async def post_bundle(
 ) -> FhirResponse:
     """A batch or transaction Bundle of MDS records (see the module docstring)."""
     state: ApiState = request.app.state.api
-    receipt = str(uuid.uuid4())
+    receipt_id = str(uuid.uuid4())
     at = datetime.now(UTC)
     action = "bundle"
-    headers = {RECEIPT_HEADER: receipt}
+    headers = {RECEIPT_HEADER: receipt_id}
     body: Any = None
     try:
         body = await fhir_json(request)
         if isinstance(body, dict) and body.get("type") in ("batch", "transaction"):
             action = f"bundle.{body['type']}"
         s = await run_in_threadpool(plan, body, state)
+
+        def receipt(s: Submission) -> AuditEntry:
+            issues = [x for i in range(len(s.entries)) for x in entry_outcome(s, i)[1]]
+            return AuditEntry(receipt_id, at, client.id, action, 200,
+                              s.report.run_id if s.report else None, s.counts(),
+                              operation_outcome(issues))  # fmt: skip
+
         try:
-            await run_in_threadpool(commit, s, state, f"api:{client.id}")
+            await run_in_threadpool(commit, s, state, f"api:{client.id}", receipt)
         except (OperationalError, PoolTimeout) as exc:  # PoolTimeout: in-memory SQLite
             raise ApiError(503, "the database is busy or not reachable; no record of this "
                            "Bundle was written: retry", code="transient",
                            headers={"Retry-After": str(RETRY_AFTER)}) from exc  # fmt: skip
         note_submission(request.app, s)
     except ApiError as exc:
-        exc.outcome_id = receipt
+        exc.outcome_id = receipt_id
         exc.headers.update(headers)
         outcome = exc.response()
         entry = AuditEntry(
-            receipt,
+            receipt_id,
             at,
             client.id,
             action,
@@ -137,12 +144,8 @@ async def post_bundle(
         note_refused(request.app, action, body)
         raise
     base = str(request.base_url).rstrip("/")
-    issues = [x for i in range(len(s.entries)) for x in entry_outcome(s, i)[1]]
-    entry = AuditEntry(receipt, at, client.id, action, 200,
-                       s.report.run_id if s.report else None, s.counts(),
-                       operation_outcome(issues))  # fmt: skip
-    await run_in_threadpool(_audit, state, entry)
-    return FhirResponse(_response(s, receipt, prefer_return(request.headers.get("prefer")), base),
+    prefer = prefer_return(request.headers.get("prefer"))
+    return FhirResponse(_response(s, receipt_id, prefer, base),
                         headers=headers)  # fmt: skip
 
 

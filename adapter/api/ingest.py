@@ -10,7 +10,8 @@ rule), never the submitted value.
 `commit` writes through adapter.stores.load (records, crosswalk, CDM rows, quarantine):
 
 - transaction: any error → nothing is written and the caller answers 422 with every issue;
-  otherwise all records go in one chunk, which load_records commits as one transaction.
+  otherwise all records go in one chunk, which adapter/stores/submissions.py commits as one
+  savepoint (with the run and the receipt) of a group commit with concurrent submissions.
 - batch: good records are loaded; each rejected group is quarantined (raw entries + reasons),
   so `mds-adapter` operators see it with the load rejects.
 
@@ -29,11 +30,12 @@ all").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import orjson
+from sqlalchemy.engine import Connection
 
 from adapter.api.conditional import EntryRequest, check_request
 from adapter.api.locate import canonical_id, code_at
@@ -46,9 +48,10 @@ from adapter.fhir.ids import SID, Ids
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import check_record
 from adapter.omop import to_omop
+from adapter.stores.audit import AuditEntry, write_audit
 from adapter.stores.fhir_index import key_of_patient, patient_id, sync_patient_index
 from adapter.stores.incoming import Incoming, Tombstone
-from adapter.stores.load import LoadReport, load_records
+from adapter.stores.load_report import LoadReport
 from adapter.stores.quarantine import redacted
 
 __all__ = [
@@ -315,8 +318,16 @@ def _record_id(patient: dict[str, Any]) -> str | None:
                 None) if isinstance(given, list) else None  # fmt: skip
 
 
-def commit(s: Submission, state: ApiState, source: str) -> None:
+def commit(
+    s: Submission,
+    state: ApiState,
+    source: str,
+    receipt: Callable[[Submission], AuditEntry] | None = None,
+) -> None:
     """Write the submission (see the module docstring); sets each group's status and outcome.
+
+    `receipt(s)`, called once the outcomes are set, is the audit row written in the same
+    transaction as the records (one commit per submission).
 
     What is new, changed or unchanged is decided by the load itself, in its transaction under
     the record store lock (adapter/stores/load.py), never predicted from an earlier read: the
@@ -349,10 +360,25 @@ def commit(s: Submission, state: ApiState, source: str) -> None:
             assert g.record is not None
             items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, g.record))
     only = [f"Bundle.entry[{g.patient}]" for g in good if g.create_only]
+
+    def settle(conn: Connection, report: LoadReport | None) -> None:
+        s.report = report
+        _settle(s)
+        if receipt is not None:
+            write_audit(conn, receipt(s))
+
+    if receipt is not None:
+        state.audit_engine()  # the audit table, made on first use
     if items:
-        s.report = load_records(state.engine, items, pseudonym=state.pseudonym, source=source,
-                                terminology=state.terminology, chunk_size=len(items),
-                                track=True, create_only=only)  # fmt: skip
+        state.writer(state.pseudonym).submit(items, source=source, create_only=only,
+                                             before_commit=settle)  # fmt: skip
+    else:
+        with state.engine.begin() as conn:
+            settle(conn, None)
+
+
+def _settle(s: Submission) -> None:
+    """Each group's and delete's outcome from the load report."""
     outcomes = (s.report.outcomes or {}) if s.report else {}
     for i in s.deletes:
         if (done := outcomes.get(f"Bundle.entry[{i}]")) is not None:

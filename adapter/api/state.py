@@ -7,6 +7,7 @@ an unreachable database still starts, and `/health` says 503.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from adapter.stores.audit import ensure_audit
 from adapter.stores.fhir_index import ensure_patient_index
 from adapter.stores.omop_db import connect
 from adapter.stores.pseudonym import Pseudonymiser
+from adapter.stores.submissions import GroupWriter
 from adapter.terminology import Terminology
 
 __all__ = ["ApiState"]
@@ -34,6 +36,9 @@ class ApiState:
     jwt: JwtVerifier | None = None
     _audit_ready: bool = field(default=False, repr=False)
     _patients_ready: bool = field(default=False, repr=False)
+
+    _writer: GroupWriter | None = field(default=None, repr=False)
+    _writer_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> ApiState:
@@ -60,3 +65,11 @@ class ApiState:
             ensure_patient_index(self.engine)
             self._patients_ready = True
         return self.engine
+
+    def writer(self, pseudonym: Pseudonymiser) -> GroupWriter:
+        """The app's one group-commit writer of submissions (adapter/stores/submissions.py)."""
+        with self._writer_guard:
+            if self._writer is None:
+                self._writer = GroupWriter(self.engine, pseudonym=pseudonym,
+                                           terminology=self.terminology)  # fmt: skip
+            return self._writer

@@ -25,6 +25,7 @@ from adapter.stores.bulk import dialect_of
 
 __all__ = [
     "CDM_V54_CONCEPT_ID",
+    "cdm_source_stale",
     "finish_run",
     "mapping_fingerprint",
     "software_version",
@@ -100,7 +101,36 @@ def vocabulary_version(conn: Connection) -> str:
     return "unknown" if found is None else str(found)[:20]
 
 
-def write_cdm_source(conn: Connection, run_id: int, maps: str, counts: Mapping[str, int]) -> None:
+def cdm_source_stale(conn: Connection, maps: str) -> tuple[bool, str]:
+    """Whether CDM_SOURCE is missing or states other versions than the software, `maps` and
+    the vocabulary now have (one query, for the API's one-transaction writes), and that
+    vocabulary version."""
+    dialect = dialect_of(conn)
+    vocabulary = qualified_name("vocabulary", "vocab", dialect)
+    source = qualified_name("cdm_source", "cdm", dialect)
+    found = conn.execute(
+        sa.text(
+            f"SELECT (SELECT vocabulary_version FROM {vocabulary} WHERE vocabulary_id = 'None'), "
+            f"(SELECT count(*) FROM {source}), (SELECT min(cdm_etl_reference) FROM {source}), "
+            f"(SELECT min(vocabulary_version) FROM {source})"
+        )
+    ).one()
+    now = "unknown" if found[0] is None else str(found[0])[:20]
+    stated = (int(found[1]), found[2], found[3])
+    return stated != (1, _etl(maps), now), now
+
+
+def _etl(maps: str) -> str:
+    return f"mds-adapter {software_version()}; maps {maps}"
+
+
+def write_cdm_source(
+    conn: Connection,
+    run_id: int,
+    maps: str,
+    counts: Mapping[str, int],
+    vocabulary: str | None = None,
+) -> None:
     """Replace the single CDM_SOURCE row with what produced the CDM now.
 
     Holds no institution name or record id: the CDM stays free of clear identifiers, and the
@@ -115,11 +145,11 @@ def write_cdm_source(conn: Connection, run_id: int, maps: str, counts: Mapping[s
         "abbreviation": "MDS",
         "holder": "MDS registry (mds-adapter)",
         "description": f"MDS records converted by mds-adapter; last load run {run_id}: {summary}",
-        "etl": f"mds-adapter {software_version()}; maps {maps}",
+        "etl": _etl(maps),
         "release": today if dialect == "postgresql" else today.isoformat(),
         "cdm_version": "v5.4",
         "concept": CDM_V54_CONCEPT_ID,
-        "vocabulary": vocabulary_version(conn),
+        "vocabulary": vocabulary or vocabulary_version(conn),
     }
     conn.execute(sa.text(f"DELETE FROM {name}"))
     conn.execute(

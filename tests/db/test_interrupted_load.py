@@ -30,7 +30,7 @@ N = 60  # 9 chunks of 7 lines with the fake_load defaults
 CHILD = """
 import os, signal, sys
 from pathlib import Path
-import adapter.stores.load as load
+import adapter.stores.load_write as load_write
 from tests.db.loading import fake_load
 
 url, path, mode, n = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
@@ -41,13 +41,16 @@ def die() -> None:
 if mode == "between":
     fake_load(url, path, on_chunk=lambda k, report: die() if k == n else None)
 else:
-    real, calls = load.insert, [0]
-    def insert(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == n:
-            die()
-        return real(*args, **kwargs)
-    load.insert = insert
+    real, calls = load_write.insert_tables, [0]
+    def insert_tables(conn, batches):  # the chunk's tables one by one, dying before the n-th
+        counts = []
+        for batch in batches:
+            calls[0] += 1
+            if calls[0] == n:
+                die()
+            counts += real(conn, [batch])
+        return counts
+    load_write.insert_tables = insert_tables
     fake_load(url, path)
 """
 

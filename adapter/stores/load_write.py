@@ -1,0 +1,196 @@
+"""The write half of a load chunk: crosswalk ids, CDM rows, record store rows, quarantine.
+
+Split from adapter/stores/load.py, which decides per record what to write (under the record
+store lock) and calls `write_chunk` with the result, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from adapter.mds.record import MdsRecord
+from adapter.omop.rows import OmopRows, Ref
+from adapter.omop.schema import Dialect, qualified_name, table
+from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, insert_tables, owner_column
+from adapter.stores.load_report import LoadReport
+from adapter.stores.record_store import (
+    RECORD_NO,
+    CrosswalkEntry,
+    Stored,
+    adapter_name,
+    allocate,
+    crosswalk,
+)
+
+__all__ = ["Mapped", "RunInfo", "delete_rows", "write_chunk"]
+
+
+class RunInfo(Protocol):
+    """What the written rows name of their load run (adapter.stores.load's run)."""
+
+    @property
+    def run_id(self) -> int: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def mapping(self) -> str: ...
+
+
+@dataclass(slots=True)
+class Mapped:
+    """A record to write: where it came from, its canonical line and hash, its rows."""
+
+    location: str
+    record: MdsRecord
+    line: bytes
+    content_hash: str
+    previous: Stored | None
+    rows: OmopRows
+
+
+def _refs(rows: OmopRows) -> list[Ref]:
+    """Every Ref of a record, in a stable order (so ids are allocated deterministically)."""
+    found = {v for table_rows in rows.values() for row in table_rows for v in row.values()
+             if isinstance(v, Ref)}  # fmt: skip
+    return sorted(found)
+
+
+def delete_rows(conn: Connection, entries: Sequence[CrosswalkEntry]) -> None:
+    """Delete the CDM rows these crosswalk ids own, including key-less rows hung on them."""
+    dialect = dialect_of(conn)
+    ids: dict[str, list[int]] = {}
+    for e in entries:
+        ids.setdefault(e.table_name, []).append(e.id)
+    targets = [(name, owner_column(table(name, dialect))[0], owned)
+               for name, owned in ids.items()]  # fmt: skip
+    targets += [(name, column, ids[owner]) for name, (column, owner) in KEYLESS_OWNERS.items()
+                if owner in ids]  # fmt: skip
+    for name, column, owned in targets:
+        t = table(name, dialect)
+        conn.execute(
+            sa.text(
+                f"DELETE FROM {qualified_name(t.name, t.part, dialect)} WHERE {column} IN :ids"
+            ).bindparams(sa.bindparam("ids", expanding=True)),
+            {"ids": owned},
+        )
+
+
+@cache
+def _column_index(name: str, dialect: Dialect) -> dict[str, int]:
+    """Column → position in the table's rows; raises for a table the store cannot own."""
+    t = table(name, dialect)
+    owner_column(t)  # raises for a table whose rows the store could not find again
+    return {c: i for i, c in enumerate(t.column_names)}
+
+
+def write_chunk(
+    conn: Connection,
+    run: RunInfo,
+    mapped: list[Mapped],
+    gone: list[Stored],
+    quarantine: list[dict[str, Any]],
+    report: LoadReport,
+) -> None:
+    dialect = dialect_of(conn)
+    olds = [m.previous.record_no for m in mapped if m.previous is not None]
+    olds += [s.record_no for s in gone]
+    entries = crosswalk(conn, olds)
+    delete_rows(conn, entries)
+    ids = {(e.record_no, e.table_name, e.ref_key): e.id for e in entries}
+    need: dict[str, int] = {RECORD_NO: sum(m.previous is None for m in mapped)}
+    plan: list[tuple[Mapped, list[Ref]]] = []
+    for m in mapped:
+        refs = _refs(m.rows)
+        plan.append((m, refs))
+        for ref in refs:
+            if m.previous is None or (m.previous.record_no, ref.table, ref.key) not in ids:
+                need[ref.table] = need.get(ref.table, 0) + 1
+    next_id = allocate(conn, need)
+    new_xwalk: list[tuple[int, str, str, int]] = []
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    new_records: list[tuple[Any, ...]] = []
+    changed: list[dict[str, Any]] = []
+    for m, refs in plan:
+        if m.previous is None:
+            record_no = next_id[RECORD_NO]
+            next_id[RECORD_NO] += 1
+        else:
+            record_no = m.previous.record_no
+        resolved: dict[Ref, int] = {}
+        for ref in refs:
+            key = (record_no, ref.table, ref.key)
+            if key not in ids:
+                ids[key] = next_id[ref.table]
+                next_id[ref.table] += 1
+                new_xwalk.append((*key, ids[key]))
+            resolved[ref] = ids[key]
+        for name, table_rows in m.rows.items():
+            index = _column_index(name, dialect)
+            target = out.setdefault(name, [])
+            for row in table_rows:
+                # Only the row's own cells are visited (a CDM row sets ~8 of ~20 columns):
+                # this loop runs ~36 times per record and was the load's hot spot.
+                cells: list[Any] = [None] * len(index)
+                try:
+                    for column, v in row.items():
+                        cells[index[column]] = resolved[v] if v.__class__ is Ref else v
+                except KeyError:
+                    unknown = sorted(set(row) - set(index))
+                    raise ValueError(f"to_omop wrote unknown {name} columns {unknown}") from None
+                target.append(tuple(cells))
+        document = m.line.decode()
+        if m.previous is None:
+            report.loaded += 1
+            report.note(m.location, "created", 1)
+            new_records.append((record_no, m.record.institution or "", m.record.record_id, 1,
+                                m.content_hash, run.mapping, document, run.source, run.run_id,
+                                False))  # fmt: skip
+        else:
+            report.updated += 1
+            same = m.previous.content_hash == m.content_hash and not m.previous.deleted
+            report.note(m.location, "created" if m.previous.deleted else "updated",
+                        m.previous.version + (0 if same else 1))  # fmt: skip
+            changed.append({"no": record_no, "version": m.previous.version + (0 if same else 1),
+                            "hash": m.content_hash, "mapping": run.mapping, "json": document,
+                            "source": run.source, "run": run.run_id, "deleted": False})  # fmt: skip
+    for s in gone:
+        report.deleted += 1
+        changed.append({"no": s.record_no, "version": s.version + 1, "hash": None,
+                        "mapping": s.mapping, "json": None, "source": run.source,
+                        "run": run.run_id, "deleted": True})  # fmt: skip
+    batches: list[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = []
+    for name, values in out.items():
+        t = table(name, dialect)
+        batches.append((qualified_name(t.name, t.part, dialect), t.column_names, values))
+    batches.append((adapter_name("crosswalk", dialect),
+                    ("record_no", "table_name", "ref_key", "id"), new_xwalk))  # fmt: skip
+    batches.append((adapter_name("records", dialect),
+                    ("record_no", "institution", "record_id", "version", "content_hash",
+                     "mapping", "record_json", "source", "run_id", "deleted"),
+                    new_records))  # fmt: skip
+    report.rows += sum(insert_tables(conn, batches)[: len(out)])
+    if changed:
+        conn.execute(
+            sa.text(
+                f"UPDATE {adapter_name('records', dialect)} SET version = :version, "
+                "content_hash = :hash, mapping = :mapping, record_json = :json, "
+                "source = :source, run_id = :run, deleted = :deleted WHERE record_no = :no"
+            ),
+            changed,
+        )
+    if quarantine:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {adapter_name('quarantine', dialect)} (run_id, source, location, "
+                "institution, record_id, raw, raw_hash, findings) VALUES (:run_id, :source, "
+                ":location, :institution, :record_id, :raw, :raw_hash, :findings) "
+                "ON CONFLICT (source, location, raw_hash) DO NOTHING"
+            ),
+            quarantine,
+        )
