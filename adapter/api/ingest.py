@@ -30,9 +30,9 @@ all").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -41,6 +41,7 @@ from adapter.api.conditional import EntryRequest, check_request
 from adapter.api.locate import canonical_id, code_at
 from adapter.api.outcomes import ApiError, issue
 from adapter.api.state import ApiState
+from adapter.api.submission import Group, Kind, Submission
 from adapter.errors import Finding, Level
 from adapter.fhir import read_fhir
 from adapter.fhir.codes import reference_key
@@ -65,7 +66,6 @@ __all__ = [
     "plan",
 ]
 
-Kind = Literal["batch", "transaction"]
 _SHARED = frozenset({"Organization"})
 LOSSY = frozenset({"fhir.conflict", "fhir.unknown-code", "fhir.unsupported-value"})
 """Reader findings that mean a posted MDS value would be dropped or contradicted: warnings
@@ -73,47 +73,6 @@ when converting files (the CLI reports them and keeps the rest), errors here, wh
 can fix the entry and FHIR's strict answer is the useful one (nothing is stored half-read)."""
 _PATIENT_REFS = ("subject", "patient")
 _STATUS = {"created": 201, "updated": 200, "unchanged": 200, "deleted": 204, "not-found": 204}
-
-
-@dataclass
-class Group:
-    """The entries of one record: its Patient entry, the others, and what became of them."""
-
-    patient: int
-    indices: list[int]
-    shared: list[int] = field(default_factory=list)  # Organizations its Patient names
-    record: MdsRecord | None = None
-    status: int = 0
-    outcome: str = ""  # created | updated | unchanged | rejected
-    version: int | None = None  # the record's store version after the write
-    create_only: bool = False  # its Patient was POSTed with ifNoneExist
-
-
-@dataclass
-class Submission:
-    kind: Kind
-    entries: list[Any]
-    groups: list[Group]
-    shared: list[int]
-    issues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    report: LoadReport | None = None
-    requests: dict[int, EntryRequest] = field(default_factory=dict)
-    deletes: dict[int, Tombstone] = field(default_factory=dict)
-    deleted: dict[int, str] = field(default_factory=dict)  # deleted | not-found
-    by_id: dict[int, str] = field(default_factory=dict)  # DELETE Patient/<id>: the id
-
-    def errors(self, indices: Sequence[int]) -> list[dict[str, Any]]:
-        return [x for i in indices for x in self.issues.get(i, ()) if x["severity"] == "error"]
-
-    def add(self, index: int, found: dict[str, Any]) -> None:
-        self.issues.setdefault(index, []).append(found)
-
-    def counts(self) -> dict[str, int]:
-        outcomes = [g.outcome for g in self.groups]
-        return {"entries": len(self.entries), "records": len(self.groups),
-                **{k: outcomes.count(k) for k in ("created", "updated", "unchanged",
-                                                  "rejected")},
-                "deleted": list(self.deleted.values()).count("deleted")}  # fmt: skip
 
 
 def _finding_issue(f: Finding, where: str, code: str) -> dict[str, Any]:

@@ -29,7 +29,8 @@ from prometheus_client.exposition import generate_latest
 from starlette.responses import Response
 
 from adapter.api.auth import Client, require
-from adapter.api.ingest import Submission, entry_outcome
+from adapter.api.ingest import entry_outcome
+from adapter.api.submission import Submission
 from adapter.config import Scope
 
 __all__ = [

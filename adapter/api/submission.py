@@ -1,0 +1,59 @@
+"""What one posted Bundle is while it is checked and written: its entries, the records they
+group into, the issues per entry and what became of each (adapter/api/ingest.py fills it,
+adapter/api/bundles.py answers from it, adapter/api/metrics.py counts it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from adapter.api.conditional import EntryRequest
+from adapter.mds.record import MdsRecord
+from adapter.stores.incoming import Tombstone
+from adapter.stores.load_report import LoadReport
+
+__all__ = ["Group", "Kind", "Submission"]
+
+Kind = Literal["batch", "transaction"]
+
+
+@dataclass
+class Group:
+    """The entries of one record: its Patient entry, the others, and what became of them."""
+
+    patient: int
+    indices: list[int]
+    shared: list[int] = field(default_factory=list)  # Organizations its Patient names
+    record: MdsRecord | None = None
+    status: int = 0
+    outcome: str = ""  # created | updated | unchanged | rejected
+    version: int | None = None  # the record's store version after the write
+    create_only: bool = False  # its Patient was POSTed with ifNoneExist
+
+
+@dataclass
+class Submission:
+    kind: Kind
+    entries: list[Any]
+    groups: list[Group]
+    shared: list[int]
+    issues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    report: LoadReport | None = None
+    requests: dict[int, EntryRequest] = field(default_factory=dict)
+    deletes: dict[int, Tombstone] = field(default_factory=dict)
+    deleted: dict[int, str] = field(default_factory=dict)  # deleted | not-found
+    by_id: dict[int, str] = field(default_factory=dict)  # DELETE Patient/<id>: the id
+
+    def errors(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        return [x for i in indices for x in self.issues.get(i, ()) if x["severity"] == "error"]
+
+    def add(self, index: int, found: dict[str, Any]) -> None:
+        self.issues.setdefault(index, []).append(found)
+
+    def counts(self) -> dict[str, int]:
+        outcomes = [g.outcome for g in self.groups]
+        return {"entries": len(self.entries), "records": len(self.groups),
+                **{k: outcomes.count(k) for k in ("created", "updated", "unchanged",
+                                                  "rejected")},
+                "deleted": list(self.deleted.values()).count("deleted")}  # fmt: skip
