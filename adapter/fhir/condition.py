@@ -207,7 +207,7 @@ def from_fhir(c: Resource, d: Draft) -> None:
     for name in ("presentation_status", "tissue_of_origin", "enneking_stage", "histologic_grade"):
         for e in extensions(c, EXTENSIONS[name]):
             d.code(name, e.get("valueCodeableConcept"), c, f"Condition.extension({name})")
-    _read_code(c, d)
+    _read_code(c.get("code"), c, d, "Condition.code")
     for site in c.get("bodySite", ()):
         _read_site(site, c, d)
     d.date("diagnosis_date", c.get("onsetDateTime"), c, "Condition.onsetDateTime")
@@ -220,24 +220,27 @@ def from_fhir(c: Resource, d: Draft) -> None:
     d.leftover(c, _KEYS, frozenset(EXTENSIONS.values()))
 
 
-def _read_code(c: Resource, d: Draft) -> None:
-    coding = c.get("code", {}).get("coding", ())
+def _read_code(cc: Resource | None, r: Resource, d: Draft, path: str) -> None:
+    """The histology (and, from an IDEA4RC condition concept, the site) of the Condition's
+    code or of the diagnosis Observation's value: both say it, and a disagreement between
+    them is reported (Draft.put), not left unread."""
+    coding = (cc or {}).get("coding", ())
     icdo3 = [x["code"] for x in coding if x.get("system") == ICDO3 and "code" in x]
     if icdo3:
-        d.put("histology_icdo3", icdo3[0], c, "Condition.code")
+        d.put("histology_icdo3", icdo3[0], r, path)
         return
     for x in coding:  # an IDEA4RC condition concept alone: its histology-topography pair
         if x.get("system") == OMOP:
             back = d.codec.terminology.translate(OMOP, x.get("code", ""), _CONDITION, reverse=True)
             if back:
                 histology, site = back[0].code.split("-", 1)
-                d.put("histology_icdo3", histology, c, "Condition.code")
-                d.put("primary_site_icdo3", site, c, "Condition.code")
+                d.put("histology_icdo3", histology, r, path)
+                d.put("primary_site_icdo3", site, r, path)
                 return
-    if coding or c.get("code", {}).get("text"):
+    if coding or (cc or {}).get("text"):
         d.report(
-            "fhir.unknown-code", c, "Condition.code",
-            "Condition.code: no ICD-O-3 morphology or known condition concept",
+            "fhir.unknown-code", r, path,
+            f"{path}: no ICD-O-3 morphology or known condition concept",
         )  # fmt: skip
 
 
@@ -269,6 +272,7 @@ def diagnosis_from_fhir(o: Resource, d: Draft) -> None:
         d.code("biopsy_type", e.get("valueCodeableConcept"), o, "Observation.extension(biopsy)")
     d.code("biopsy_type", o.get("method"), o, "Observation.method")
     d.date("diagnosis_date", o.get("effectiveDateTime"), o, "Observation.effectiveDateTime")
+    _read_code(o.get("valueCodeableConcept"), o, d, "Observation.valueCodeableConcept")
     d.leftover(o, _OBS_KEYS | {"valueCodeableConcept", "performer"}, frozenset({BIOPSY_TYPE}))
 
 

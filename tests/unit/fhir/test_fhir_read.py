@@ -28,6 +28,8 @@ IDEA4RC_REPORT = {
     ("fhir.unknown-code", "Observation/observation-id-1", "Observation.valueCodeableConcept"): 1,
     ("fhir.unknown-code", "Observation/observation-id-2", "Observation.valueCodeableConcept"): 1,
     ("fhir.unknown-code", "Observation/observation-id-3", "Observation.valueCodeableConcept"): 1,
+    # the diagnosis Observation's value (a head-and-neck histology concept) is read too
+    ("fhir.unknown-code", "Observation/observation-id-21", "Observation.valueCodeableConcept"): 1,
     ("fhir.unknown-code", "Observation/observation-id-37", "Observation.valueCodeableConcept"): 1,
     ("fhir.unknown-code", "Procedure/procedure-id-29", "Procedure.code"): 1,
     ("fhir.unsupported-element", "Condition/condition-id-10", "Condition.bodySite.text"): 1,
@@ -307,4 +309,23 @@ def test_a_value_the_record_model_rejects_is_located_at_the_resource_it_came_fro
     found = [x for x in read_fhir([sent], terminology) if isinstance(x, Finding)]
     assert [(f.code, f.location) for f in found] == [
         ("mds.invalid-record", f"Patient/{patient['id']}")
+    ]
+
+
+def test_a_diagnosis_observation_that_disagrees_with_the_condition_is_a_conflict() -> None:
+    """Both say the histology; the Condition's is kept and the Observation's is reported."""
+    terminology = Terminology.load()
+    record = next(r for r, _ in generate(1, seed=4))
+    sent = to_fhir(record, terminology)
+    diagnosis = next(e["resource"] for e in sent["entry"] if e["resource"].get("code", {})
+                     .get("coding", [{}])[0].get("code") == "29308-4")  # fmt: skip
+    other = "8805/3" if record.histology_icdo3 != "8805/3" else "8802/3"
+    diagnosis["valueCodeableConcept"] = {"coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/icd-o-3", "code": other}]}  # fmt: skip
+    found = list(read_fhir([sent], terminology))
+    assert [(f.code, f.location, f.elements) for f in found if isinstance(f, Finding)] == [
+        ("fhir.conflict", f"Observation/{diagnosis['id']}", ("Observation.valueCodeableConcept",))
+    ]
+    assert [r.histology_icdo3 for r in found if isinstance(r, MdsRecord)] == [
+        record.histology_icdo3
     ]
