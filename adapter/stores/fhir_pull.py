@@ -76,6 +76,18 @@ def _diagnostics(response: httpx.Response) -> str:
     return response.reason_phrase or "no OperationOutcome"
 
 
+def _object(response: httpx.Response, url: str, what: str) -> dict[str, Any]:
+    """The JSON object of an answer, or a one-line PullError naming the URL."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise PullError(f"GET {url}: the {what} is not JSON") from exc
+    if not isinstance(body, dict):
+        raise PullError(f"GET {url}: the {what} is not a JSON object")
+    found: dict[str, Any] = body
+    return found
+
+
 def _failure(method: str, url: str, response: httpx.Response) -> str:
     return f"{method} {url}: {response.status_code} {response.reason_phrase}: " + _diagnostics(
         response
@@ -140,14 +152,7 @@ class Puller:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def json(self, url: str) -> dict[str, Any]:
-        response = self.request("GET", url)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise PullError(f"GET {url}: the answer is not JSON") from exc
-        if not isinstance(body, dict):
-            raise PullError(f"GET {url}: the answer is not a JSON object")
-        return body
+        return _object(self.request("GET", url), url, "answer")
 
     def everything(self, patient: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """The searchset pages of one Patient's $everything, labelled for findings."""
@@ -193,13 +198,7 @@ class Puller:
         while True:
             response = self.request("GET", status, retry_500=False)
             if response.status_code == 200:
-                try:
-                    body = response.json()
-                except ValueError as exc:
-                    raise PullError(f"GET {status}: the manifest is not JSON") from exc
-                if not isinstance(body, dict):
-                    raise PullError(f"GET {status}: the manifest is not a JSON object")
-                return body
+                return _object(response, status, "manifest")
             left = deadline - time.monotonic()
             if left <= 0:
                 raise PullError(f"the export did not finish within {self.max_wait:g} s")
