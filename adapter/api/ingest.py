@@ -35,7 +35,6 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Connection
 
 from adapter.api.conditional import EntryRequest, check_request
 from adapter.api.locate import canonical_id, code_at
@@ -49,7 +48,7 @@ from adapter.fhir.ids import SID, Ids
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import check_record
 from adapter.omop import to_omop
-from adapter.stores.audit import AuditEntry, write_audit
+from adapter.stores.audit import AuditEntry, write_audits
 from adapter.stores.fhir_index import key_of_patient, patient_id, sync_patient_index
 from adapter.stores.incoming import Incoming, Tombstone
 from adapter.stores.load_report import LoadReport
@@ -183,7 +182,7 @@ def _read(s: Submission, state: ApiState, g: Group) -> None:
     places = {f"{r['resourceType']}/{r.get('id')}": i for i in used
               if isinstance(r := s.entries[i]["resource"], dict)}  # fmt: skip
     records: list[MdsRecord] = []
-    for item in read_fhir([sub], state.terminology):
+    for item in read_fhir([sub], state.terminology, profiles="off"):  # plan validated them
         if isinstance(item, Finding):
             if item.code in LOSSY:
                 item = replace(item, level=Level.ERROR)
@@ -286,7 +285,8 @@ def commit(
     """Write the submission (see the module docstring); sets each group's status and outcome.
 
     `receipt(s)`, called once the outcomes are set, is the audit row written in the same
-    transaction as the records (one commit per submission).
+    transaction as the records (adapter/stores/submissions.py: one commit for the submissions
+    written together).
 
     What is new, changed or unchanged is decided by the load itself, in its transaction under
     the record store lock (adapter/stores/load.py), never predicted from an earlier read: the
@@ -320,20 +320,19 @@ def commit(
             items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, g.record))
     only = [f"Bundle.entry[{g.patient}]" for g in good if g.create_only]
 
-    def settle(conn: Connection, report: LoadReport | None) -> None:
+    def settle(report: LoadReport | None) -> AuditEntry | None:
         s.report = report
         _settle(s)
-        if receipt is not None:
-            write_audit(conn, receipt(s))
+        return receipt(s) if receipt is not None else None
 
     if receipt is not None:
         state.audit_engine()  # the audit table, made on first use
     if items:
         state.writer(state.pseudonym).submit(items, source=source, create_only=only,
-                                             before_commit=settle)  # fmt: skip
+                                             settle=settle)  # fmt: skip
     else:
         with state.engine.begin() as conn:
-            settle(conn, None)
+            write_audits(conn, [e for e in [settle(None)] if e is not None])
 
 
 def _settle(s: Submission) -> None:

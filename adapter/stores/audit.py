@@ -12,7 +12,7 @@ The table is created on first use (`ensure_audit`, CREATE … IF NOT EXISTS) rat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,14 @@ from adapter.omop.schema import Dialect
 from adapter.stores.bulk import dialect_of
 from adapter.stores.record_store import adapter_name, lock
 
-__all__ = ["AuditEntry", "audit_statements", "ensure_audit", "read_audit", "write_audit"]
+__all__ = [
+    "AuditEntry",
+    "audit_statements",
+    "ensure_audit",
+    "read_audit",
+    "write_audit",
+    "write_audits",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,13 @@ def ensure_audit(engine: Engine) -> None:
 
 def write_audit(conn: Connection, entry: AuditEntry) -> None:
     """Insert one entry in the caller's transaction."""
+    write_audits(conn, [entry])
+
+
+def write_audits(conn: Connection, entries: Sequence[AuditEntry]) -> None:
+    """Insert entries in the caller's transaction (one executemany)."""
+    if not entries:
+        return
     dialect = dialect_of(conn)
     conn.execute(
         sa.text(
@@ -77,16 +91,19 @@ def write_audit(conn: Connection, entry: AuditEntry) -> None:
             "status, run_id, counts, outcome) VALUES (:id, :at, :client, :action, :status, "
             ":run, :counts, :outcome)"
         ),
-        {
-            "id": entry.audit_id,
-            "at": entry.at if dialect == "postgresql" else entry.at.isoformat(),
-            "client": entry.client,
-            "action": entry.action,
-            "status": entry.status,
-            "run": entry.run_id,
-            "counts": orjson.dumps(dict(entry.counts)).decode(),
-            "outcome": orjson.dumps(dict(entry.outcome)).decode(),
-        },
+        [
+            {
+                "id": entry.audit_id,
+                "at": entry.at if dialect == "postgresql" else entry.at.isoformat(),
+                "client": entry.client,
+                "action": entry.action,
+                "status": entry.status,
+                "run": entry.run_id,
+                "counts": orjson.dumps(dict(entry.counts)).decode(),
+                "outcome": orjson.dumps(dict(entry.outcome)).decode(),
+            }
+            for entry in entries
+        ],
     )
 
 

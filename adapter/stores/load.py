@@ -49,7 +49,7 @@ from adapter.stores.bulk import dialect_of
 from adapter.stores.concepts import DbResolver, condition_codes
 from adapter.stores.incoming import Incoming, Tombstone, chunks, quarantine_row
 from adapter.stores.load_report import LoadReport, Outcome
-from adapter.stores.load_write import Mapped, delete_rows, write_chunk
+from adapter.stores.load_write import Mapped, Part, delete_rows, write_chunk
 from adapter.stores.omop_db import Target, engine_for
 from adapter.stores.pseudonym import Pseudonymiser
 from adapter.stores.record_store import (
@@ -148,15 +148,24 @@ def _premap(conn: Connection, run: _Run, chunk: list[Incoming]) -> dict[str, _Ea
     Nothing here is decided: the chunk reads the stored state again under the lock, maps what
     this guess missed and drops what it mapped in vain, so writers serialise only on the
     decisions, the id allocation and the inserts."""
-    records = [(i.location, i.item) for i in chunk if isinstance(i.item, MdsRecord)]
-    run.resolve.prefetch(conn, condition_codes(r for _, r in records))
-    known = _known(conn, chunk)
+    records = [i.item for i in chunk if isinstance(i.item, MdsRecord)]
+    run.resolve.prefetch(conn, condition_codes(records))
+    return _map_needed(run, chunk, _known(conn, chunk))
+
+
+def _map_needed(
+    run: _Run, chunk: list[Incoming], known: dict[tuple[str, str], Stored]
+) -> dict[str, _Early]:
+    """`_premap` once the concepts are fetched and the stored state read."""
     out: dict[str, _Early] = {}
-    for location, item in records:
+    for incoming in chunk:
+        item = incoming.item
+        if not isinstance(item, MdsRecord):
+            continue
         line, digest = _line(item)
         previous = known.get((item.institution or "", item.record_id))
-        if not _is_unchanged(run, location, previous, digest):
-            out[location] = (line, digest, *_map(run, item))
+        if not _is_unchanged(run, incoming.location, previous, digest):
+            out[incoming.location] = (line, digest, *_map(run, item))
     return out
 
 
@@ -167,22 +176,22 @@ def _line(record: MdsRecord) -> tuple[bytes, str]:
 
 def _chunk(conn: Connection, run: _Run, chunk: list[Incoming], report: LoadReport) -> None:
     """One chunk in the caller's transaction (see the module docstring for the cases)."""
-    _locked_chunk(conn, run, chunk, report, _premap(conn, run, chunk))
+    premapped = _premap(conn, run, chunk)
+    lock(conn)
+    part = _decide(run, chunk, report, premapped, _known(conn, chunk))
+    run.worklist.flush(conn)
+    write_chunk(conn, [part])
 
 
-def _locked_chunk(
-    conn: Connection,
+def _decide(
     run: _Run,
     chunk: list[Incoming],
     report: LoadReport,
     premapped: dict[str, _Early],
-    *,
-    locked: bool = False,
-) -> None:
-    """The chunk's decisions and writes, under the lock (taken here unless `locked`)."""
-    if not locked:
-        lock(conn)
-    known = _known(conn, chunk)
+    known: dict[tuple[str, str], Stored],
+) -> Part:
+    """The chunk's decisions on the stored state `known` (read under the lock): what to write,
+    delete and quarantine. Maps what `premapped` lacks; notes unmapped codes in the worklist."""
     mapped: list[Mapped] = []
     gone: list[Stored] = []
     quarantine: list[dict[str, Any]] = []
@@ -228,8 +237,7 @@ def _locked_chunk(
                 mapped.append(Mapped(incoming.location, item, line, digest, previous, rows))
     report.rejected += len(quarantine)
     report.rejected_ids += [q["record_id"] or q["location"] for q in quarantine]
-    run.worklist.flush(conn)
-    write_chunk(conn, run, mapped, gone, quarantine, report)
+    return Part(run, report, mapped, gone, quarantine)
 
 
 def load_records(

@@ -28,7 +28,7 @@ from adapter.stores.record_store import (
     crosswalk,
 )
 
-__all__ = ["Mapped", "RunInfo", "delete_rows", "write_chunk"]
+__all__ = ["Mapped", "Part", "RunInfo", "delete_rows", "write_chunk"]
 
 
 class RunInfo(Protocol):
@@ -52,6 +52,19 @@ class Mapped:
     content_hash: str
     previous: Stored | None
     rows: OmopRows
+
+
+@dataclass(slots=True)
+class Part:
+    """What one load run decided for (part of) a chunk: the records to write, the records to
+    delete, the quarantine rows; counts and outcomes go to its own report. Several runs' parts
+    are written by one `write_chunk` (the API's group commit)."""
+
+    run: RunInfo
+    report: LoadReport
+    mapped: list[Mapped]
+    gone: list[Stored]
+    quarantine: list[dict[str, Any]]
 
 
 def _refs(rows: OmopRows) -> list[Ref]:
@@ -89,34 +102,31 @@ def _column_index(name: str, dialect: Dialect) -> dict[str, int]:
     return {c: i for i, c in enumerate(t.column_names)}
 
 
-def write_chunk(
-    conn: Connection,
-    run: RunInfo,
-    mapped: list[Mapped],
-    gone: list[Stored],
-    quarantine: list[dict[str, Any]],
-    report: LoadReport,
-) -> None:
+def write_chunk(conn: Connection, parts: Sequence[Part]) -> None:
+    """Write the parts in the caller's transaction, under the record store lock: the old rows
+    of changed and deleted records out, ids for new refs, every table's rows in one batch."""
     dialect = dialect_of(conn)
-    olds = [m.previous.record_no for m in mapped if m.previous is not None]
-    olds += [s.record_no for s in gone]
+    olds = [m.previous.record_no for p in parts for m in p.mapped if m.previous is not None]
+    olds += [s.record_no for p in parts for s in p.gone]
     entries = crosswalk(conn, olds)
     delete_rows(conn, entries)
     ids = {(e.record_no, e.table_name, e.ref_key): e.id for e in entries}
-    need: dict[str, int] = {RECORD_NO: sum(m.previous is None for m in mapped)}
-    plan: list[tuple[Mapped, list[Ref]]] = []
-    for m in mapped:
-        refs = _refs(m.rows)
-        plan.append((m, refs))
-        for ref in refs:
-            if m.previous is None or (m.previous.record_no, ref.table, ref.key) not in ids:
-                need[ref.table] = need.get(ref.table, 0) + 1
+    need: dict[str, int] = {RECORD_NO: sum(m.previous is None for p in parts for m in p.mapped)}
+    plan: list[tuple[Part, Mapped, list[Ref]]] = []
+    for part in parts:
+        for m in part.mapped:
+            refs = _refs(m.rows)
+            plan.append((part, m, refs))
+            for ref in refs:
+                if m.previous is None or (m.previous.record_no, ref.table, ref.key) not in ids:
+                    need[ref.table] = need.get(ref.table, 0) + 1
     next_id = allocate(conn, need)
     new_xwalk: list[tuple[int, str, str, int]] = []
     out: dict[str, list[tuple[Any, ...]]] = {}
     new_records: list[tuple[Any, ...]] = []
     changed: list[dict[str, Any]] = []
-    for m, refs in plan:
+    for part, m, refs in plan:
+        run, report = part.run, part.report
         if m.previous is None:
             record_no = next_id[RECORD_NO]
             next_id[RECORD_NO] += 1
@@ -144,6 +154,7 @@ def write_chunk(
                     unknown = sorted(set(row) - set(index))
                     raise ValueError(f"to_omop wrote unknown {name} columns {unknown}") from None
                 target.append(tuple(cells))
+            report.rows += len(table_rows)
         document = m.line.decode()
         if m.previous is None:
             report.loaded += 1
@@ -159,11 +170,11 @@ def write_chunk(
             changed.append({"no": record_no, "version": m.previous.version + (0 if same else 1),
                             "hash": m.content_hash, "mapping": run.mapping, "json": document,
                             "source": run.source, "run": run.run_id, "deleted": False})  # fmt: skip
-    for s in gone:
-        report.deleted += 1
-        changed.append({"no": s.record_no, "version": s.version + 1, "hash": None,
-                        "mapping": s.mapping, "json": None, "source": run.source,
-                        "run": run.run_id, "deleted": True})  # fmt: skip
+    for part in parts:
+        part.report.deleted += len(part.gone)
+        changed += [{"no": s.record_no, "version": s.version + 1, "hash": None,
+                     "mapping": s.mapping, "json": None, "source": part.run.source,
+                     "run": part.run.run_id, "deleted": True} for s in part.gone]  # fmt: skip
     batches: list[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = []
     for name, values in out.items():
         t = table(name, dialect)
@@ -174,7 +185,7 @@ def write_chunk(
                     ("record_no", "institution", "record_id", "version", "content_hash",
                      "mapping", "record_json", "source", "run_id", "deleted"),
                     new_records))  # fmt: skip
-    report.rows += sum(insert_tables(conn, batches)[: len(out)])
+    insert_tables(conn, batches)
     if changed:
         conn.execute(
             sa.text(
@@ -184,6 +195,7 @@ def write_chunk(
             ),
             changed,
         )
+    quarantine = [q for part in parts for q in part.quarantine]
     if quarantine:
         conn.execute(
             sa.text(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib.metadata import version
@@ -27,9 +27,11 @@ __all__ = [
     "CDM_V54_CONCEPT_ID",
     "cdm_source_stale",
     "finish_run",
+    "finish_runs",
     "mapping_fingerprint",
     "software_version",
     "start_run",
+    "start_runs",
     "vocabulary_version",
     "write_cdm_source",
 ]
@@ -78,17 +80,51 @@ def start_run(conn: Connection, command: str, details: Mapping[str, Any]) -> int
     return int(row.scalar_one())
 
 
+def start_runs(conn: Connection, command: str, details: Sequence[Mapping[str, Any]]) -> list[int]:
+    """`start_run` for several runs in one statement; their ids in the order of `details`.
+
+    The ids come from one sequence in row order, so sorting the returned ids restores the
+    order (RETURNING itself promises none)."""
+    if not details:
+        return []
+    now = datetime.now(UTC).isoformat()
+    values = ", ".join(f"(:command, :now, :now, :version, :d{i})" for i in range(len(details)))
+    params: dict[str, Any] = {"command": command, "now": now, "version": software_version()}
+    for i, d in enumerate(details):
+        params[f"d{i}"] = json.dumps({**d, "status": "running"}, sort_keys=True)
+    found = conn.execute(
+        sa.text(
+            f"INSERT INTO {_runs(conn)} "
+            f"(command, started_at, finished_at, software_version, details) VALUES {values} "
+            "RETURNING run_id"
+        ),
+        params,
+    )
+    return sorted(int(r[0]) for r in found)
+
+
 def finish_run(conn: Connection, run_id: int, details: Mapping[str, Any]) -> None:
+    finish_runs(conn, [(run_id, details)])
+
+
+def finish_runs(conn: Connection, runs: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    """Mark runs finished with their final details (one executemany)."""
+    if not runs:
+        return
+    now = datetime.now(UTC).isoformat()
     conn.execute(
         sa.text(
             f"UPDATE {_runs(conn)} SET finished_at = :now, details = :details "
             "WHERE run_id = :run_id"
         ),
-        {
-            "run_id": run_id,
-            "now": datetime.now(UTC).isoformat(),
-            "details": json.dumps({**details, "status": "finished"}, sort_keys=True),
-        },
+        [
+            {
+                "run_id": run_id,
+                "now": now,
+                "details": json.dumps({**details, "status": "finished"}, sort_keys=True),
+            }
+            for run_id, details in runs
+        ],
     )
 
 

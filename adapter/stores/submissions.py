@@ -5,44 +5,62 @@ row committed before them. A submission (one posted Bundle's records, deletes an
 is smaller and answered at once, so its write is folded into as few round trips and commits
 as its semantics allow:
 
-- `write_submissions(engine, jobs)`: one transaction for several submissions. Per
-  submission, before the record store lock: its run row, the concept prefetch and the
-  mapping of what looks new or changed (adapter.stores.load `_premap`). Then the lock, and
-  per submission in its own SAVEPOINT (none for a submission alone in its transaction): its
-  decisions on the stored state as it is now (the submissions before it in the same
-  transaction included), ids, rows, the run's end and what `before_commit` adds (the
-  receipt). A submission that fails is rolled back to its savepoint (alone: the whole
-  transaction) and gets its error; the others commit. CDM_SOURCE is written once, under the
-  lock, when the versions it states change. One commit, one fsync for all of them.
+- `write_submissions(engine, jobs)`: one transaction for several submissions, with the
+  statements of all of them merged, so a batch costs about what one submission costs. Before
+  the record store lock: the concept prefetch, the committed state and the mapping of what
+  looks new or changed, for all jobs at once, then the run rows (one INSERT). Under the lock:
+  the stored state as it is now, each job's decisions on it (its own run, report and
+  outcomes), then one write for all of them (adapter/stores/load_write.py `write_chunk`: ids,
+  every table's rows in one batch), the runs' ends and the receipts (`settle`), CDM_SOURCE
+  when the versions it states change. One commit, one fsync for all of them. Jobs that name
+  the same record are decided in turn (a job meets the state the jobs before it wrote).
+- If any of that fails, the transaction is rolled back and each job is written again in a
+  transaction of its own, so one bad submission fails alone and the others commit (a
+  submission alone in its transaction is all-or-nothing: a transaction Bundle).
 - `GroupWriter`: group commit. Request threads hand their submission to one writer thread
   and wait; the writer takes every submission queued while the previous transaction ran
   (up to `max_batch`) and writes them with `write_submissions`. Under load, a commit and a
   lock acquisition serve many Bundles; alone, a submission is written at once.
-
-A transaction Bundle stays all-or-nothing: it is one submission, so one savepoint.
 """
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
+from adapter.mds.record import MdsRecord
 from adapter.mds.rules import RuleConfig
+from adapter.stores.audit import AuditEntry, write_audits
+from adapter.stores.concepts import DbResolver, condition_codes
 from adapter.stores.incoming import Incoming
-from adapter.stores.load import _details, _Early, _locked_chunk, _maps, _new_run, _premap, _Run
+from adapter.stores.load import (
+    _decide,
+    _details,
+    _Early,
+    _known,
+    _map_needed,
+    _maps,
+    _new_run,
+    _Run,
+)
 from adapter.stores.load_report import LoadReport
+from adapter.stores.load_write import Part, write_chunk
 from adapter.stores.pseudonym import Pseudonymiser
 from adapter.stores.record_store import lock
-from adapter.stores.runs import cdm_source_stale, finish_run, start_run, write_cdm_source
+from adapter.stores.runs import cdm_source_stale, finish_runs, start_runs, write_cdm_source
+from adapter.stores.worklist import Collector
 
-__all__ = ["GroupWriter", "Job", "write_submissions"]
+__all__ = ["GroupWriter", "Job", "Settle", "write_submissions"]
+
+Settle = Callable[[LoadReport], AuditEntry | None]
+"""Called once a job's outcomes are final, inside its transaction: may raise (the job fails
+and nothing of it is written), returns the audit row (receipt) to write with it, or None."""
 
 
 @dataclass
@@ -52,7 +70,7 @@ class Job:
     items: list[Incoming]
     source: str
     create_only: frozenset[str] = frozenset()
-    before_commit: Callable[[Connection, LoadReport], None] | None = None
+    settle: Settle | None = None
     report: LoadReport | None = None
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -62,45 +80,82 @@ def write_submissions(
     engine: Engine, jobs: Sequence[Job], *, pseudonym: Pseudonymiser, terminology: Any
 ) -> None:
     """Write the jobs in one transaction (see the module docstring); sets report or error."""
-    terminology, maps, label = _maps(terminology)
-    started = time.perf_counter()
     try:
-        with engine.begin() as conn:
-            ready: list[tuple[Job, _Run, LoadReport, dict[str, _Early]]] = []
-            for job in jobs:
-                report = LoadReport(start_run(conn, "load", {"source": job.source}), outcomes={})
-                run = _new_run(report, job.source, maps, pseudonym, terminology, None,
-                               RuleConfig(), job.create_only)  # fmt: skip
-                try:
-                    ready.append((job, run, report, _premap(conn, run, job.items)))
-                except Exception as exc:  # a bug in one mapping: that job's 500
-                    job.error = exc
-            lock(conn)
-            stale, vocabulary = cdm_source_stale(conn, label)
-            last: LoadReport | None = None
-            for job, run, report, premapped in ready:
-                alone = len(ready) == 1  # no savepoint (two round trips) for one submission
-                try:
-                    with contextlib.nullcontext() if alone else conn.begin_nested():
-                        _locked_chunk(conn, run, job.items, report, premapped, locked=True)
-                        report.seconds = time.perf_counter() - started
-                        details = _details(job.source, maps, label, vocabulary, report)
-                        finish_run(conn, report.run_id, details)
-                        if job.before_commit is not None:
-                            job.before_commit(conn, report)
-                    job.report = last = report
-                except Exception as exc:  # rolled back to its savepoint alone
-                    job.error = exc
-                    if alone:
-                        raise  # the whole transaction is this submission's: roll it back
-            if stale and last is not None:
-                write_cdm_source(conn, last.run_id, label, last.counts(), vocabulary)
-    except Exception as exc:  # the commit or the connection failed: all of them
-        for job in jobs:
-            job.report, job.error = None, job.error or exc
+        try:
+            _write_together(engine, jobs, pseudonym, terminology)
+        except Exception as exc:  # nothing was committed
+            if len(jobs) == 1:
+                jobs[0].report, jobs[0].error = None, exc
+            else:
+                for job in jobs:  # one at a time: the failing one fails alone
+                    job.report = job.error = None
+                    write_submissions(engine, [job], pseudonym=pseudonym,
+                                      terminology=terminology)  # fmt: skip
     finally:
         for job in jobs:
             job.done.set()
+
+
+def _rounds(jobs: Sequence[Job]) -> list[list[Job]]:
+    """The jobs in order, cut before one that names a record an earlier job of the round named
+    (it must meet the state that job leaves)."""
+    out: list[list[Job]] = [[]]
+    seen: set[str] = set()
+    for job in jobs:
+        ids = {i.record_id for i in job.items if i.record_id is not None}
+        if ids & seen:
+            out.append([])
+            seen = set()
+        out[-1].append(job)
+        seen |= ids
+    return [r for r in out if r]
+
+
+def _write_together(
+    engine: Engine, jobs: Sequence[Job], pseudonym: Pseudonymiser, terminology: Any
+) -> None:
+    terminology, maps, label = _maps(terminology)
+    started = time.perf_counter()
+    resolve, worklist = DbResolver(terminology), Collector(terminology, pseudonym)
+    with engine.begin() as conn:
+        runs: list[tuple[Job, _Run, dict[str, _Early]]] = []
+        every = [i for job in jobs for i in job.items]
+        resolve.prefetch(conn, condition_codes(i.item for i in every
+                                               if isinstance(i.item, MdsRecord)))  # fmt: skip
+        known = _known(conn, every)
+        for job in jobs:
+            run = _new_run(LoadReport(0), job.source, maps, pseudonym, terminology, None,
+                           RuleConfig(), job.create_only)  # fmt: skip
+            run = replace(run, resolve=resolve, worklist=worklist)
+            runs.append((job, run, _map_needed(run, job.items, known)))
+        ids = start_runs(conn, "load", [{"source": job.source} for job in jobs])
+        reports = [LoadReport(run_id, outcomes={}) for run_id in ids]
+        lock(conn)
+        stale, vocabulary = cdm_source_stale(conn, label)
+        at = 0
+        for round_ in _rounds(jobs):
+            mine = runs[at : at + len(round_)]
+            known = _known(conn, [i for job in round_ for i in job.items])
+            parts: list[Part] = []
+            for (job, run, premapped), report in zip(mine, reports[at:], strict=False):
+                run = replace(run, run_id=report.run_id, unmapped=report.unmapped)
+                parts.append(_decide(run, job.items, report, premapped, known))
+            worklist.flush(conn)
+            write_chunk(conn, parts)
+            at += len(round_)
+        seconds = time.perf_counter() - started
+        receipts: list[AuditEntry] = []
+        for (job, _, _), report in zip(runs, reports, strict=True):
+            report.seconds = seconds
+            if job.settle is not None and (entry := job.settle(report)) is not None:
+                receipts.append(entry)
+        finish_runs(conn, [(r.run_id, _details(job.source, maps, label, vocabulary, r))
+                           for job, r in zip(jobs, reports, strict=True)])  # fmt: skip
+        write_audits(conn, receipts)
+        if stale:
+            write_cdm_source(conn, reports[-1].run_id, label, reports[-1].counts(), vocabulary)
+    for job, report in zip(jobs, reports, strict=True):
+        job.report = report
 
 
 class GroupWriter:
@@ -133,10 +188,10 @@ class GroupWriter:
         *,
         source: str,
         create_only: Iterable[str] = (),
-        before_commit: Callable[[Connection, LoadReport], None] | None = None,
+        settle: Settle | None = None,
     ) -> LoadReport:
         """Write one submission with whatever else is queued; raises what its write raised."""
-        job = Job(items, source, frozenset(create_only), before_commit)
+        job = Job(items, source, frozenset(create_only), settle)
         with self._guard:
             self._queue.put(job)
             if self._thread is None:

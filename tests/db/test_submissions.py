@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from adapter.mds.synth import generate
 from adapter.sources.jsonl import dumps
@@ -41,7 +40,7 @@ def _records(n: int) -> list[Any]:
 
 def _job(record: Any, before: Any = None) -> Job:
     return Job([Incoming("Bundle.entry[0]", dumps(record), record)], "api:test",
-               before_commit=before)  # fmt: skip
+               settle=before)  # fmt: skip
 
 
 def _stored(url: str) -> list[str]:
@@ -52,7 +51,7 @@ def _stored(url: str) -> list[str]:
 def test_a_failing_submission_is_rolled_back_alone(url: str, terminology: Terminology) -> None:
     a, b, c = _records(3)
 
-    def refuse(conn: Connection, report: LoadReport) -> None:
+    def refuse(report: LoadReport) -> None:
         raise RuntimeError("receipt failed")
 
     jobs = [_job(a), _job(b, refuse), _job(c)]
@@ -130,7 +129,7 @@ def test_concurrent_writers_each_get_their_own_outcome_and_run(
 def test_a_failing_submission_alone_leaves_nothing(url: str, terminology: Terminology) -> None:
     (a,) = _records(1)
 
-    def refuse(conn: Connection, report: LoadReport) -> None:
+    def refuse(report: LoadReport) -> None:
         raise RuntimeError("receipt failed")
 
     job = _job(a, refuse)
