@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 
+import orjson
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,6 +34,7 @@ __all__ = [
     "insert_tables",
     "owner_column",
     "read_where",
+    "recordset_json",
     "sqlite_value",
     "typed_value",
 ]
@@ -118,25 +120,45 @@ def insert(
 
 
 PIPELINED_ROWS = 2000
-"""Up to this many rows in all, `insert_tables` sends prepared INSERTs (executemany) in one
-psycopg pipeline, one round trip for every table, instead of a COPY per table (two round trips
-each): the API writes ~40 rows over ~12 tables per record, under the record store lock. (A
-multi-row INSERT per table in the pipeline measured slower: re-planned on every call.)"""
+"""Up to this many rows in all, `insert_tables` sends one INSERT per table in one psycopg
+pipeline (one round trip for every table) instead of a COPY per table (two round trips each):
+the API writes ~60 rows over ~12 tables per record, under the record store lock."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # exact: PostgreSQL reads numeric from the text
+    raise TypeError(f"{type(value).__name__} is not a CDM value")
+
+
+def recordset_json(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as a JSON array of objects (NULL cells left out), for `json_populate_recordset`."""
+    return orjson.dumps(
+        [{c: v for c, v in zip(columns, row, strict=True) if v is not None} for row in rows],
+        default=_json_default,
+    ).decode()
 
 
 def insert_tables(
     conn: Connection, batches: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]
 ) -> list[int]:
-    """`insert` for several tables (qualified name, columns, rows); the count of each."""
+    """`insert` for several tables (qualified name, columns, rows); the count of each.
+
+    On PostgreSQL, a small batch is one `INSERT … SELECT … FROM json_populate_recordset(…)`
+    per table, all in one pipeline: each table's rows are one JSON parameter that orjson
+    writes and the server parses, so the statement text is the same whatever the row count
+    (prepared once) and the client's cost no longer grows by ~20 µs a row, as psycopg's
+    executemany did (pipelined prepared INSERTs, one per row)."""
     wanted = [b for b in batches if b[2]]
     if dialect_of(conn) != "postgresql" or sum(len(b[2]) for b in wanted) > PIPELINED_ROWS:
         return [insert(conn, *b) if b[2] else 0 for b in batches]
     pg = cast(psycopg.Connection[Any], conn.connection.driver_connection)
     with pg.pipeline(), pg.cursor() as cursor:
         for name, columns, rows in wanted:
-            marks = ", ".join("%s" for _ in columns)
-            sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"
-            cursor.executemany(sql.encode(), rows)  # prepared after a few uses (psycopg)
+            names = ", ".join(columns)
+            sql = (f"INSERT INTO {name} ({names}) SELECT {names} "
+                   f"FROM json_populate_recordset(NULL::{name}, %s::json)")  # fmt: skip
+            cursor.execute(sql.encode(), (recordset_json(columns, rows),), prepare=True)
     return [len(b[2]) for b in batches]
 
 

@@ -18,7 +18,7 @@ here too. `remap` (adapter/stores/remap.py) deletes the entries a reviewed impor
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from adapter.errors import Finding
 from adapter.mds.record import MdsRecord
 from adapter.omop.schema import Dialect
-from adapter.stores.bulk import dialect_of
+from adapter.stores.bulk import dialect_of, recordset_json
 from adapter.stores.record_store import adapter_name
 from adapter.terminology.service import Terminology
 from adapter.terminology.usagi import WorklistEntry
@@ -90,29 +90,53 @@ class Collector:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         pairs = [(k, r) for k, who in self.seen.items() for r in dict.fromkeys(who)]
         added: Counter[tuple[str, str]] = Counter()
-        for at in range(0, len(pairs), _ROWS_PER_INSERT):
-            part = pairs[at : at + _ROWS_PER_INSERT]
-            # pad to a power of two with repeats (skipped by ON CONFLICT DO NOTHING, absent
-            # from RETURNING): a handful of SQL texts in all, not one per flush size, so the
-            # engine's and the driver's statement caches stay small (a text per size held
-            # ~100 MiB on a 20k-record load and made peak memory grow with the load)
-            part += [part[-1]] * ((1 << (len(part) - 1).bit_length()) - len(part))
-            values = ", ".join(f"(:s{i}, :c{i}, :r{i}, :now)" for i in range(len(part)))
-            params: dict[str, Any] = {"now": now}
-            for i, (k, r) in enumerate(part):
-                params.update({f"s{i}": k.system, f"c{i}": k.code, f"r{i}": r})
-            for row in conn.execute(
-                sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
-                        f"VALUES {values} ON CONFLICT DO NOTHING "
-                        "RETURNING source_system, source_code"),
-                params,
-            ):  # fmt: skip
-                added[(row[0], row[1])] += 1
+        for row in _insert_uses(conn, uses, dialect, pairs, now):
+            added[(row[0], row[1])] += 1
         _upsert(conn, codes, sorted(self.seen.items()), added, now)
         self.seen.clear()
 
 
-_ROWS_PER_INSERT = 1024  # x 3 parameters: well under SQLite's and PostgreSQL's limits
+_ROWS_PER_INSERT = 1024  # x 3 parameters: well under SQLite's limit
+
+
+def _insert_uses(
+    conn: Connection,
+    uses: str,
+    dialect: Dialect,
+    pairs: list[tuple[UnmappedCode, str]],
+    now: str,
+) -> Iterator[Sequence[Any]]:
+    """Insert the (code, record) rows not there yet; yields (system, code) of each one added.
+
+    PostgreSQL: one statement whose rows are a JSON parameter (the same text whatever their
+    number: parsed and planned once). SQLite: multi-row VALUES, padded to a power of two with
+    repeats (skipped by ON CONFLICT DO NOTHING, absent from RETURNING), so a handful of SQL
+    texts in all, not one per flush size: a text per size held ~100 MiB of statement caches
+    on a 20k-record load."""
+    if dialect == "postgresql":
+        doc = recordset_json(("source_system", "source_code", "record", "seen"),
+                             [(k.system, k.code, r, now) for k, r in pairs])  # fmt: skip
+        yield from conn.exec_driver_sql(
+            f"INSERT INTO {uses} (source_system, source_code, record, seen) "
+            "SELECT source_system, source_code, record, seen "
+            f"FROM json_populate_recordset(NULL::{uses}, %(doc)s::json) "
+            "ON CONFLICT DO NOTHING RETURNING source_system, source_code",
+            {"doc": doc},
+        )
+        return
+    for at in range(0, len(pairs), _ROWS_PER_INSERT):
+        part = pairs[at : at + _ROWS_PER_INSERT]
+        part += [part[-1]] * ((1 << (len(part) - 1).bit_length()) - len(part))
+        values = ", ".join(f"(:s{i}, :c{i}, :r{i}, :now)" for i in range(len(part)))
+        params: dict[str, Any] = {"now": now}
+        for i, (k, r) in enumerate(part):
+            params.update({f"s{i}": k.system, f"c{i}": k.code, f"r{i}": r})
+        yield from conn.execute(
+            sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
+                    f"VALUES {values} ON CONFLICT DO NOTHING "
+                    "RETURNING source_system, source_code"),
+            params,
+        )  # fmt: skip
 
 
 def _upsert(
