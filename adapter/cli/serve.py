@@ -13,6 +13,7 @@ same PostgreSQL advisory lock (adapter/stores/record_store.py), and SQLite has o
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -38,12 +39,25 @@ def _access_log() -> None:
     access.propagate = False
 
 
+def _freeze_startup_objects() -> None:
+    """Keep the app's long-lived objects (terminology maps, profiles, routes: ~115k objects)
+    out of the cyclic garbage collector's full passes.
+
+    A full pass over them took ~55 ms, every few seconds under load: a request that met one
+    waited that long (the API bench's p99). `gc.freeze` moves what exists now to a permanent
+    generation; what requests allocate is collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 def worker_app() -> FastAPI:
     """The app of one `--workers` process: settings from the environment, the access log on."""
     from adapter.api import create_app
 
     _access_log()
-    return create_app(settings())
+    app = create_app(settings())
+    _freeze_startup_objects()
+    return app
 
 
 def serve(
@@ -102,6 +116,7 @@ def serve(
         _supervise(workers, address, number)
         return
     _access_log()
+    _freeze_startup_objects()
     uvicorn.run(app, host=address, port=number, access_log=False, log_level="warning",
                 server_header=False)  # fmt: skip
 

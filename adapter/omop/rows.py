@@ -12,15 +12,16 @@ and an updated record replaces exactly its own rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["OmopRows", "Ref"]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Ref:
-    """A row id before allocation: the table it belongs to and a key unique within the record."""
+class Ref(NamedTuple):
+    """A row id before allocation: the table it belongs to and a key unique within the record.
+
+    A NamedTuple, not a dataclass: the store hashes and sorts ~40 of them per record, and a
+    tuple does that in C (a dataclass's generated __hash__ and __lt__ run as Python)."""
 
     table: str
     key: str

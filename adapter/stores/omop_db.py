@@ -383,15 +383,23 @@ def find_concepts(
 def _find_concepts(conn: Connection, wanted: dict[str, set[str]]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
     if wanted:
-        name = qualified_name("concept", "vocab", _dialect(conn.engine))
-        query = sa.text(
-            f"SELECT concept_code, concept_id FROM {name} "
-            "WHERE vocabulary_id = :vocabulary_id AND concept_code IN :codes"
-        ).bindparams(sa.bindparam("codes", expanding=True))
+        dialect = _dialect(conn.engine)
+        name = qualified_name("concept", "vocab", dialect)
         for vocabulary_id, wanted_codes in wanted.items():
-            rows = conn.execute(
-                query, {"vocabulary_id": vocabulary_id, "codes": sorted(wanted_codes)}
-            )
+            params = {"vocabulary_id": vocabulary_id, "codes": sorted(wanted_codes)}
+            if dialect == "postgresql":  # one statement text whatever the number of codes
+                rows = conn.exec_driver_sql(
+                    f"SELECT concept_code, concept_id FROM {name} WHERE vocabulary_id = "
+                    "%(vocabulary_id)s AND concept_code = ANY(%(codes)s::text[])",
+                    params,
+                )
+            else:
+                rows = conn.execute(
+                    sa.text(f"SELECT concept_code, concept_id FROM {name} "
+                            "WHERE vocabulary_id = :vocabulary_id AND concept_code IN :codes")
+                    .bindparams(sa.bindparam("codes", expanding=True)),
+                    params,
+                )  # fmt: skip
             for concept_code, concept_id in rows:
                 found[(vocabulary_id, concept_code)] = int(concept_id)
     return found

@@ -107,14 +107,19 @@ def stored(conn: Connection, record_ids: Iterable[str]) -> list[Stored]:
     if not ids:
         return []
     dialect = dialect_of(conn)
-    query = sa.text(
-        "SELECT record_no, institution, record_id, version, content_hash, mapping, deleted "
-        f"FROM {adapter_name('records', dialect)} WHERE record_id IN :ids"
-    ).bindparams(sa.bindparam("ids", expanding=True))
-    return [
-        Stored(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], bool(r[6]))
-        for r in conn.execute(query, {"ids": ids})
-    ]
+    columns = "record_no, institution, record_id, version, content_hash, mapping, deleted"
+    if dialect == "postgresql":  # one statement text whatever the number of ids
+        found = conn.exec_driver_sql(
+            f"SELECT {columns} FROM {adapter_name('records', dialect)} "
+            "WHERE record_id = ANY(%(ids)s::text[])",
+            {"ids": ids},
+        )
+    else:
+        query = sa.text(
+            f"SELECT {columns} FROM {adapter_name('records', dialect)} WHERE record_id IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        found = conn.execute(query, {"ids": ids})
+    return [Stored(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], bool(r[6])) for r in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +155,22 @@ def allocate(conn: Connection, counts: dict[str, int]) -> dict[str, int]:
     wanted = {t: n for t, n in counts.items() if n > 0}
     if not wanted:
         return {}
-    name = adapter_name("id_sequence", dialect_of(conn))
+    dialect = dialect_of(conn)
+    name = adapter_name("id_sequence", dialect)
+    if dialect == "postgresql":  # one round trip: every known sequence moved and read at once
+        tables = sorted(wanted)
+        moved = conn.exec_driver_sql(
+            f"UPDATE {name} AS s SET next_id = s.next_id + w.n "
+            "FROM unnest(%(t)s::text[], %(n)s::bigint[]) AS w(t, n) "
+            "WHERE s.table_name = w.t RETURNING s.table_name, s.next_id - w.n",
+            {"t": tables, "n": [wanted[t] for t in tables]},
+        )
+        first = {r[0]: int(r[1]) for r in moved}
+        fresh = {t: _after_existing(conn, t) for t in tables if t not in first}
+        if fresh:
+            conn.execute(sa.text(f"INSERT INTO {name} (table_name, next_id) VALUES (:t, :n)"),
+                         [{"t": t, "n": n + wanted[t]} for t, n in fresh.items()])  # fmt: skip
+        return {**first, **fresh}
     query = sa.text(f"SELECT table_name, next_id FROM {name} WHERE table_name IN :tables")
     query = query.bindparams(sa.bindparam("tables", expanding=True))
     current = {r[0]: int(r[1]) for r in conn.execute(query, {"tables": sorted(wanted)})}

@@ -156,13 +156,22 @@ def _upsert(
         "systems": sorted({k.system for k, _ in seen}),
         "codes": sorted({k.code for k, _ in seen}),
     }
-    found = {(r[0], r[1]): (r[2], int(r[3])) for r in conn.execute(
-        sa.text(f"SELECT source_system, source_code, examples, record_count FROM {codes} "
-                "WHERE source_system IN :systems AND source_code IN :codes")
-        .bindparams(sa.bindparam("systems", expanding=True),
-                    sa.bindparam("codes", expanding=True)),
-        wanted,
-    )}  # fmt: skip
+    columns = "source_system, source_code, examples, record_count"
+    if dialect_of(conn) == "postgresql":  # one statement text whatever the number of codes
+        rows = conn.exec_driver_sql(
+            f"SELECT {columns} FROM {codes} WHERE source_system = ANY(%(systems)s::text[]) "
+            "AND source_code = ANY(%(codes)s::text[])",
+            wanted,
+        )
+    else:
+        rows = conn.execute(
+            sa.text(f"SELECT {columns} FROM {codes} "
+                    "WHERE source_system IN :systems AND source_code IN :codes")
+            .bindparams(sa.bindparam("systems", expanding=True),
+                        sa.bindparam("codes", expanding=True)),
+            wanted,
+        )  # fmt: skip
+    found = {(r[0], r[1]): (r[2], int(r[3])) for r in rows}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for key, who in seen:
