@@ -18,7 +18,7 @@ here too. `remap` (adapter/stores/remap.py) deletes the entries a reviewed impor
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -88,55 +88,87 @@ class Collector:
         codes = adapter_name("unmapped_codes", dialect)
         uses = adapter_name("unmapped_code_records", dialect)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        pairs = [(k, r) for k, who in self.seen.items() for r in dict.fromkeys(who)]
+        seen = sorted(self.seen.items())
+        if dialect == "postgresql":
+            _flush_postgresql(conn, codes, uses, seen, now)
+            self.seen.clear()
+            return
+        pairs = [(k, r) for k, who in seen for r in dict.fromkeys(who)]
         added: Counter[tuple[str, str]] = Counter()
-        for row in _insert_uses(conn, uses, dialect, pairs, now):
-            added[(row[0], row[1])] += 1
-        _upsert(conn, codes, sorted(self.seen.items()), added, now)
+        for at in range(0, len(pairs), _ROWS_PER_INSERT):
+            part = pairs[at : at + _ROWS_PER_INSERT]
+            # pad to a power of two with repeats (skipped by ON CONFLICT DO NOTHING, absent
+            # from RETURNING): a handful of SQL texts in all, not one per flush size, so the
+            # engine's and the driver's statement caches stay small (a text per size held
+            # ~100 MiB on a 20k-record load and made peak memory grow with the load)
+            part += [part[-1]] * ((1 << (len(part) - 1).bit_length()) - len(part))
+            values = ", ".join(f"(:s{i}, :c{i}, :r{i}, :now)" for i in range(len(part)))
+            params: dict[str, Any] = {"now": now}
+            for i, (k, r) in enumerate(part):
+                params.update({f"s{i}": k.system, f"c{i}": k.code, f"r{i}": r})
+            for row in conn.execute(
+                sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
+                        f"VALUES {values} ON CONFLICT DO NOTHING "
+                        "RETURNING source_system, source_code"),
+                params,
+            ):  # fmt: skip
+                added[(row[0], row[1])] += 1
+        _upsert(conn, codes, seen, added, now)
         self.seen.clear()
 
 
-_ROWS_PER_INSERT = 1024  # x 3 parameters: well under SQLite's limit
+_ROWS_PER_INSERT = 1024  # x 3 parameters: well under SQLite's and PostgreSQL's limits
+
+_MERGED_EXAMPLES = f"""coalesce((SELECT string_agg(x, ' ' ORDER BY o) FROM (
+    SELECT x, min(o) AS o
+    FROM unnest(string_to_array(btrim(c.examples || ' ' || excluded.examples), ' '))
+         WITH ORDINALITY AS u(x, o)
+    WHERE x <> '' GROUP BY x ORDER BY min(o) LIMIT {MAX_EXAMPLES}) AS e), '')"""
+"""The stored examples, then the new ones not among them, the first MAX_EXAMPLES of all."""
 
 
-def _insert_uses(
+def _flush_postgresql(
     conn: Connection,
+    codes: str,
     uses: str,
-    dialect: Dialect,
-    pairs: list[tuple[UnmappedCode, str]],
+    seen: list[tuple[UnmappedCode, list[str]]],
     now: str,
-) -> Iterator[Sequence[Any]]:
-    """Insert the (code, record) rows not there yet; yields (system, code) of each one added.
+) -> None:
+    """The flush in one statement: the (code, record) rows not there yet go in, and each code's
+    row is inserted or updated with the count of those rows (`_upsert`'s rules, in SQL).
 
-    PostgreSQL: one statement whose rows are a JSON parameter (the same text whatever their
-    number: parsed and planned once). SQLite: multi-row VALUES, padded to a power of two with
-    repeats (skipped by ON CONFLICT DO NOTHING, absent from RETURNING), so a handful of SQL
-    texts in all, not one per flush size: a text per size held ~100 MiB of statement caches
-    on a 20k-record load."""
-    if dialect == "postgresql":
-        doc = recordset_json(("source_system", "source_code", "record", "seen"),
-                             [(k.system, k.code, r, now) for k, r in pairs])  # fmt: skip
-        yield from conn.exec_driver_sql(
-            f"INSERT INTO {uses} (source_system, source_code, record, seen) "
-            "SELECT source_system, source_code, record, seen "
-            f"FROM json_populate_recordset(NULL::{uses}, %(doc)s::json) "
-            "ON CONFLICT DO NOTHING RETURNING source_system, source_code",
-            {"doc": doc},
-        )
-        return
-    for at in range(0, len(pairs), _ROWS_PER_INSERT):
-        part = pairs[at : at + _ROWS_PER_INSERT]
-        part += [part[-1]] * ((1 << (len(part) - 1).bit_length()) - len(part))
-        values = ", ".join(f"(:s{i}, :c{i}, :r{i}, :now)" for i in range(len(part)))
-        params: dict[str, Any] = {"now": now}
-        for i, (k, r) in enumerate(part):
-            params.update({f"s{i}": k.system, f"c{i}": k.code, f"r{i}": r})
-        yield from conn.execute(
-            sa.text(f"INSERT INTO {uses} (source_system, source_code, record, seen) "
-                    f"VALUES {values} ON CONFLICT DO NOTHING "
-                    "RETURNING source_system, source_code"),
-            params,
-        )  # fmt: skip
+    Both tables' rows are JSON parameters, so the text is the same for every flush (parsed
+    and planned once per connection); what the Python path does in four round trips (insert,
+    read the codes, insert the new ones, update the others) takes one."""
+    record_rows = recordset_json(
+        ("source_system", "source_code", "record", "seen"),
+        [(k.system, k.code, r, now) for k, who in seen for r in dict.fromkeys(who)],
+    )
+    code_rows = recordset_json(
+        ("source_system", "source_code", "element", "map", "map_version", "record_count",
+         "first_seen", "last_seen", "examples"),
+        [(k.system, k.code, k.element, k.map, k.map_version, 0, now, now,
+          " ".join(list(dict.fromkeys(who))[:MAX_EXAMPLES])) for k, who in seen],
+    )  # fmt: skip
+    conn.exec_driver_sql(
+        f"""WITH added AS (
+    INSERT INTO {uses} (source_system, source_code, record, seen)
+    SELECT source_system, source_code, record, seen
+    FROM json_populate_recordset(NULL::{uses}, %(records)s::json)
+    ON CONFLICT DO NOTHING RETURNING source_system, source_code),
+counted AS (SELECT source_system, source_code, count(*) AS n FROM added GROUP BY 1, 2)
+INSERT INTO {codes} AS c (source_system, source_code, element, map, map_version, record_count,
+                          first_seen, last_seen, examples)
+SELECT j.source_system, j.source_code, j.element, j.map, j.map_version, coalesce(n.n, 0),
+       j.first_seen, j.last_seen, j.examples
+FROM json_populate_recordset(NULL::{codes}, %(codes)s::json) AS j
+LEFT JOIN counted AS n USING (source_system, source_code)
+ON CONFLICT (source_system, source_code) DO UPDATE SET element = excluded.element,
+    map = excluded.map, map_version = excluded.map_version,
+    record_count = c.record_count + excluded.record_count, last_seen = excluded.last_seen,
+    examples = {_MERGED_EXAMPLES}""",
+        {"records": record_rows, "codes": code_rows},
+    )
 
 
 def _upsert(
@@ -156,22 +188,13 @@ def _upsert(
         "systems": sorted({k.system for k, _ in seen}),
         "codes": sorted({k.code for k, _ in seen}),
     }
-    columns = "source_system, source_code, examples, record_count"
-    if dialect_of(conn) == "postgresql":  # one statement text whatever the number of codes
-        rows = conn.exec_driver_sql(
-            f"SELECT {columns} FROM {codes} WHERE source_system = ANY(%(systems)s::text[]) "
-            "AND source_code = ANY(%(codes)s::text[])",
-            wanted,
-        )
-    else:
-        rows = conn.execute(
-            sa.text(f"SELECT {columns} FROM {codes} "
-                    "WHERE source_system IN :systems AND source_code IN :codes")
-            .bindparams(sa.bindparam("systems", expanding=True),
-                        sa.bindparam("codes", expanding=True)),
-            wanted,
-        )  # fmt: skip
-    found = {(r[0], r[1]): (r[2], int(r[3])) for r in rows}
+    found = {(r[0], r[1]): (r[2], int(r[3])) for r in conn.execute(
+        sa.text(f"SELECT source_system, source_code, examples, record_count FROM {codes} "
+                "WHERE source_system IN :systems AND source_code IN :codes")
+        .bindparams(sa.bindparam("systems", expanding=True),
+                    sa.bindparam("codes", expanding=True)),
+        wanted,
+    )}  # fmt: skip
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for key, who in seen:

@@ -98,6 +98,7 @@ class Terminology:
                 self._by_target[(row.target_system, row.target_code)].append(row)
         self._omop_systems = frozenset(u for u, s in data.systems.items() if s.kind == "omop")
         self._elements: dict[str, Element] = {mds_system(e.name): e for e in elements()}
+        self._translated: dict[tuple[str, str, str | None, bool], tuple[Translation, ...]] = {}
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Terminology:
@@ -116,7 +117,22 @@ class Terminology:
     def translate(
         self, system: str, code: str, target_system: str | None = None, *, reverse: bool = False
     ) -> tuple[Translation, ...]:
-        """Matches for one coding, closest meaning first; unmatched rows are not matches."""
+        """Matches for one coding, closest meaning first; unmatched rows are not matches.
+
+        Answers are kept (the maps do not change once loaded): the mapping asks ~30 times a
+        record, mostly the same few hundred codes. The memo is emptied past 65,536 keys."""
+        key = (system, code, target_system, reverse)
+        found = self._translated.get(key)
+        if found is None:
+            found = self._translate(system, code, target_system, reverse=reverse)
+            if len(self._translated) >= 65_536:
+                self._translated.clear()
+            self._translated[key] = found
+        return found
+
+    def _translate(
+        self, system: str, code: str, target_system: str | None, *, reverse: bool
+    ) -> tuple[Translation, ...]:
         if reverse:
             rows = [r for r in self._by_target.get((system, code), []) if r.matched]
             if target_system is not None:
