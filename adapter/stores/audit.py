@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapter.omop.schema import Dialect
-from adapter.stores.bulk import dialect_of
+from adapter.stores.bulk import dialect_of, run_sql
 from adapter.stores.record_store import adapter_name, lock
 
 __all__ = [
@@ -85,12 +85,11 @@ def write_audits(conn: Connection, entries: Sequence[AuditEntry]) -> None:
     if not entries:
         return
     dialect = dialect_of(conn)
-    conn.execute(
-        sa.text(
-            f"INSERT INTO {adapter_name('audit', dialect)} (audit_id, at, client, action, "
-            "status, run_id, counts, outcome) VALUES (:id, :at, :client, :action, :status, "
-            ":run, :counts, :outcome)"
-        ),
+    run_sql(
+        conn,
+        f"INSERT INTO {adapter_name('audit', dialect)} (audit_id, at, client, action, "
+        "status, run_id, counts, outcome) VALUES (:id, :at, :client, :action, :status, "
+        ":run, :counts, :outcome)",
         [
             {
                 "id": entry.audit_id,

@@ -14,6 +14,7 @@ what export reads from SQLite equals what it reads from PostgreSQL.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,6 +36,7 @@ __all__ = [
     "owner_column",
     "read_where",
     "recordset_json",
+    "run_sql",
     "sqlite_value",
     "typed_value",
 ]
@@ -51,6 +53,31 @@ fact_id_1 means a different table per domain_concept_id_1, so it cannot be owned
 
 def dialect_of(conn: Connection) -> Dialect:
     return "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@cache
+def _pyformat(sql: str) -> str:
+    """`:name` parameters as psycopg's `%(name)s` (a `::type` cast is left alone)."""
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def run_sql(
+    conn: Connection, sql: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+) -> sa.CursorResult[*tuple[Any, ...]]:
+    """Execute `sql` with `:name` parameters on the driver directly, in the caller's
+    transaction; a sequence of parameter sets is an executemany.
+
+    For the API writer's fixed statements: SQLAlchemy's `text()` parses the statement and
+    processes every parameter on each call (~80 µs of a ~200 µs round trip); the driver needs
+    neither. PostgreSQL gets `%(name)s` (converted once per text), SQLite takes `:name` as is.
+    """
+    text = _pyformat(sql) if dialect_of(conn) == "postgresql" else sql
+    if isinstance(params, Mapping):
+        return conn.exec_driver_sql(text, dict(params))
+    return conn.exec_driver_sql(text, list(params))
 
 
 def owner_column(t: Table) -> tuple[str, str]:

@@ -85,7 +85,7 @@ def lock(conn: Connection) -> None:
     unique constraints on records and crosswalk are the second line of defence.
     """
     if dialect_of(conn) == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(id)s)", {"id": _LOCK_ID})
 
 
 @dataclass(frozen=True, slots=True)

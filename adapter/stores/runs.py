@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from adapter.omop.schema import qualified_name
-from adapter.stores.bulk import dialect_of
+from adapter.stores.bulk import dialect_of, run_sql
 
 __all__ = [
     "CDM_V54_CONCEPT_ID",
@@ -92,12 +92,11 @@ def start_runs(conn: Connection, command: str, details: Sequence[Mapping[str, An
     params: dict[str, Any] = {"command": command, "now": now, "version": software_version()}
     for i, d in enumerate(details):
         params[f"d{i}"] = json.dumps({**d, "status": "running"}, sort_keys=True)
-    found = conn.execute(
-        sa.text(
-            f"INSERT INTO {_runs(conn)} "
-            f"(command, started_at, finished_at, software_version, details) VALUES {values} "
-            "RETURNING run_id"
-        ),
+    found = run_sql(
+        conn,
+        f"INSERT INTO {_runs(conn)} "
+        f"(command, started_at, finished_at, software_version, details) VALUES {values} "
+        "RETURNING run_id",
         params,
     )
     return sorted(int(r[0]) for r in found)
@@ -112,11 +111,9 @@ def finish_runs(conn: Connection, runs: Sequence[tuple[int, Mapping[str, Any]]])
     if not runs:
         return
     now = datetime.now(UTC).isoformat()
-    conn.execute(
-        sa.text(
-            f"UPDATE {_runs(conn)} SET finished_at = :now, details = :details "
-            "WHERE run_id = :run_id"
-        ),
+    run_sql(
+        conn,
+        f"UPDATE {_runs(conn)} SET finished_at = :now, details = :details WHERE run_id = :run_id",
         [
             {
                 "run_id": run_id,
@@ -144,12 +141,12 @@ def cdm_source_stale(conn: Connection, maps: str) -> tuple[bool, str]:
     dialect = dialect_of(conn)
     vocabulary = qualified_name("vocabulary", "vocab", dialect)
     source = qualified_name("cdm_source", "cdm", dialect)
-    found = conn.execute(
-        sa.text(
-            f"SELECT (SELECT vocabulary_version FROM {vocabulary} WHERE vocabulary_id = 'None'), "
-            f"(SELECT count(*) FROM {source}), (SELECT min(cdm_etl_reference) FROM {source}), "
-            f"(SELECT min(vocabulary_version) FROM {source})"
-        )
+    found = run_sql(
+        conn,
+        f"SELECT (SELECT vocabulary_version FROM {vocabulary} WHERE vocabulary_id = 'None'), "
+        f"(SELECT count(*) FROM {source}), (SELECT min(cdm_etl_reference) FROM {source}), "
+        f"(SELECT min(vocabulary_version) FROM {source})",
+        {},
     ).one()
     now = "unknown" if found[0] is None else str(found[0])[:20]
     stated = (int(found[1]), found[2], found[3])
