@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     - `host` / `port`: where `mds-adapter serve` listens unless its options say otherwise.
     - `export_dir`: where Bulk Data `$export` jobs write their NDJSON files (one folder per
       job); default `mds-adapter-export` in the system's temp directory.
+    - `export_retention_hours`: how long a finished export job and its files are kept (the
+      status answer's `Expires` header says until when); older ones are removed by the next
+      kick-off or poll.
     - `terminology_dir` / `profiles_dir`: the terminology/ and profiles/ folders when they are
       not next to the package (a wheel install, the Docker image); the core reads the same
       variables itself.
@@ -77,6 +80,7 @@ class Settings(BaseSettings):
     terminology_dir: Path | None = None
     profiles_dir: Path | None = None
     export_dir: Path | None = None
+    export_retention_hours: float = Field(default=24.0, gt=0, le=24 * 365)
 
     @field_validator("jwt_secret", "jwt_public_key", "jwt_jwks_file", "jwt_issuer",
                      "jwt_audience", mode="before")  # fmt: skip

@@ -12,6 +12,11 @@ files, streaming); its state is a row of `adapter.export_jobs` (adapter/stores/e
 so a poll after a restart gets the manifest of a finished job, or a 500 OperationOutcome saying
 the job was interrupted. A failed job is a 500 OperationOutcome naming the exception class
 only (the server log has the same line); never a record's content.
+
+Finished jobs are kept `export_retention_hours` (default 24) after they end: the manifest's
+answer carries an `Expires` header with that time (Bulk Data IG, complete status). After it,
+the job and its files are removed by the next kick-off (of any client) or by a poll of the
+job itself, which then answers 404 saying it expired.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -46,6 +52,8 @@ from adapter.stores.export_jobs import (
     delete_job,
     end_job,
     ensure_export_jobs,
+    expired_jobs,
+    expires_at,
     interrupted,
     note_progress,
     read_job,
@@ -106,6 +114,26 @@ def _ready(request: Request) -> tuple[ApiState, Exporter]:
         ensure_export_jobs(state.engine)
         exporter.table_ready = True
     return state, exporter
+
+
+def _retention(state: ApiState) -> timedelta:
+    return timedelta(hours=state.settings.export_retention_hours)
+
+
+def _remove(state: ApiState, job_id: str) -> None:
+    """A finished job's row and files (its retention is over)."""
+    with state.engine.begin() as conn:
+        delete_job(conn, job_id)
+    shutil.rmtree(_directory(state, job_id), ignore_errors=True)
+
+
+def _sweep(state: ApiState) -> None:
+    """Remove every finished job whose retention is over, with its files."""
+    with state.engine.connect() as conn:
+        gone = expired_jobs(conn, _retention(state))
+    for job_id in gone:
+        _remove(state, job_id)
+        _LOG.info("export job %s expired: removed with its files", job_id)
 
 
 def _types(given: str | None, patient_level: bool) -> tuple[str, ...]:
@@ -194,6 +222,7 @@ def _run(state: ApiState, exporter: Exporter, job: ExportJob, since: datetime | 
 def _start(request: Request, client: Client, kind: str, types: tuple[str, ...],
            since: datetime | None) -> Response:  # fmt: skip
     state, exporter = _ready(request)
+    _sweep(state)
     with exporter.lock:
         if sum(c == client.id for c, _ in exporter.live.values()) >= _MAX_JOBS_PER_CLIENT:
             raise ApiError(429, f"{_MAX_JOBS_PER_CLIENT} exports of this client are running; "
@@ -255,6 +284,14 @@ def _own_job(request: Request, client: Client, job_id: str) -> tuple[ApiState, E
         raise store_unavailable() from exc
     if job is None or job.client != client.id:
         raise ApiError(404, "no such export job", expression=["job_id"])
+    ends = expires_at(job, _retention(state))
+    if ends is not None and ends < datetime.now(UTC):
+        try:
+            _remove(state, job.job_id)
+        except SQLAlchemyError as exc:
+            raise store_unavailable() from exc
+        raise ApiError(404, f"this export expired at {ends.isoformat(timespec='seconds')} "
+                       "with its files; start a new one", expression=["job_id"])  # fmt: skip
     return state, exporter, job
 
 
@@ -288,7 +325,9 @@ def status(request: Request, job_id: JobId, client: Reader) -> Response:
             job = read_job(conn, job.job_id) or job
     if job.status == "failed":
         raise ApiError(500, job.error or "the export failed", code="exception")
-    return JSONResponse(_manifest(request, job))
+    ends = expires_at(job, _retention(state))
+    headers = {"Expires": format_datetime(ends, usegmt=True)} if ends is not None else None
+    return JSONResponse(_manifest(request, job), headers=headers)
 
 
 @router.delete("/fhir/bulk-status/{job_id}", status_code=202, response_class=FhirResponse)

@@ -22,12 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adapter.omop.schema import Dialect
-from adapter.stores.bulk import dialect_of, run_sql
+from adapter.stores.bulk import Statement, dialect_of, run_sql
 from adapter.stores.record_store import adapter_name, lock
 
 __all__ = [
     "AuditEntry",
     "audit_statements",
+    "audits_statement",
     "ensure_audit",
     "read_audit",
     "write_audit",
@@ -82,11 +83,13 @@ def write_audit(conn: Connection, entry: AuditEntry) -> None:
 
 def write_audits(conn: Connection, entries: Sequence[AuditEntry]) -> None:
     """Insert entries in the caller's transaction (one executemany)."""
-    if not entries:
-        return
-    dialect = dialect_of(conn)
-    run_sql(
-        conn,
+    if entries:
+        run_sql(conn, *audits_statement(dialect_of(conn), entries))
+
+
+def audits_statement(dialect: Dialect, entries: Sequence[AuditEntry]) -> Statement:
+    """`write_audits` as a statement to send with others."""
+    return (
         f"INSERT INTO {adapter_name('audit', dialect)} (audit_id, at, client, action, "
         "status, run_id, counts, outcome) VALUES (:id, :at, :client, :action, :status, "
         ":run, :counts, :outcome)",

@@ -30,14 +30,18 @@ from adapter.omop.schema import Dialect, Table, field_level, qualified_name, tab
 
 __all__ = [
     "KEYLESS_OWNERS",
+    "Statement",
+    "any_of",
     "dialect_of",
     "insert",
     "insert_tables",
     "owner_column",
     "read_where",
     "recordset_json",
+    "run_many",
     "run_sql",
     "sqlite_value",
+    "text_list",
     "typed_value",
 ]
 
@@ -55,6 +59,11 @@ def dialect_of(conn: Connection) -> Dialect:
     return "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
 
 
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+Statement = tuple[str, Params]
+"""SQL with `:name` parameters and its parameters (a sequence of sets: an executemany)."""
+
+
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -64,9 +73,7 @@ def _pyformat(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
-def run_sql(
-    conn: Connection, sql: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
-) -> sa.CursorResult[*tuple[Any, ...]]:
+def run_sql(conn: Connection, sql: str, params: Params) -> sa.CursorResult[*tuple[Any, ...]]:
     """Execute `sql` with `:name` parameters on the driver directly, in the caller's
     transaction; a sequence of parameter sets is an executemany.
 
@@ -78,6 +85,48 @@ def run_sql(
     if isinstance(params, Mapping):
         return conn.exec_driver_sql(text, dict(params))
     return conn.exec_driver_sql(text, list(params))
+
+
+def run_many(conn: Connection, statements: Sequence[Statement]) -> list[list[Sequence[Any]]]:
+    """Run the statements in order in the caller's transaction; the rows of each (none for a
+    statement that returns none).
+
+    On PostgreSQL they go in one psycopg pipeline: one round trip for all of them, and the
+    server runs them in order (a statement after `pg_advisory_xact_lock` starts once the lock
+    is granted, with a snapshot taken then). SQLite runs them one by one (no round trips)."""
+    if dialect_of(conn) != "postgresql":
+        found: list[list[Sequence[Any]]] = []
+        for sql, params in statements:
+            result = run_sql(conn, sql, params)
+            found.append(list(result) if result.returns_rows else [])
+        return found
+    pg = cast(psycopg.Connection[Any], conn.connection.driver_connection)
+    cursors: list[psycopg.Cursor[Any]] = []
+    with pg.pipeline():
+        for sql, params in statements:
+            cursor = pg.cursor()
+            cursors.append(cursor)
+            if isinstance(params, Mapping):
+                cursor.execute(_pyformat(sql).encode(), dict(params))
+            else:
+                cursor.executemany(_pyformat(sql).encode(), list(params))
+    out = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+    for cursor in cursors:
+        cursor.close()
+    return out
+
+
+def any_of(dialect: Dialect, column: str, name: str) -> str:
+    """`column` is one of the values of the parameter `name` (a list of text), with the same
+    statement text whatever their number: PostgreSQL binds an array, SQLite a JSON array."""
+    if dialect == "postgresql":
+        return f"{column} = ANY(:{name}::text[])"
+    return f"{column} IN (SELECT value FROM json_each(:{name}))"
+
+
+def text_list(dialect: Dialect, values: Sequence[str]) -> Any:
+    """The parameter value `any_of` expects for `values`."""
+    return list(values) if dialect == "postgresql" else orjson.dumps(list(values)).decode()
 
 
 def owner_column(t: Table) -> tuple[str, str]:

@@ -20,13 +20,15 @@ next load to re-map, docs/adr/0004).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from adapter.mds.record import MdsRecord
 from adapter.omop.condition import source_value
-from adapter.stores.omop_db import find_concepts
+from adapter.stores.bulk import Statement, dialect_of
+from adapter.stores.omop_db import concepts_statement, find_concepts
 from adapter.terminology import Terminology
 
 __all__ = ["DbResolver", "condition_codes"]
@@ -50,6 +52,7 @@ class DbResolver:
         self._terminology = terminology
         self._known: dict[Code, int | None] = {}
         self._conn: Connection | None = None
+        self._pending: list[Code] = []
         self.queries = 0
         """How many lookups went to the database (tests check that chunks are batched)."""
 
@@ -67,6 +70,28 @@ class DbResolver:
         found = find_concepts(conn, missing)
         for code in missing:
             self._known[code] = found.get(code)
+
+    def prefetch_statements(self, conn: Connection, codes: Iterable[Code]) -> list[Statement]:
+        """`prefetch` as statements to send with others (one per vocabulary with codes not yet
+        known); hand their rows to `prefetched` in the same order."""
+        self._conn = conn
+        self._pending = sorted({c for c in codes if c not in self._known})
+        by_vocabulary: dict[str, list[str]] = {}
+        for vocabulary_id, concept_code in self._pending:
+            by_vocabulary.setdefault(vocabulary_id, []).append(concept_code)
+        dialect = dialect_of(conn)
+        return [concepts_statement(dialect, v, found) for v, found in by_vocabulary.items()]
+
+    def prefetched(self, rows: Sequence[Sequence[Sequence[Any]]]) -> None:
+        """Take the rows of `prefetch_statements` (each: concept_code, concept_id)."""
+        if self._pending:
+            self.queries += 1
+        vocabularies = sorted({v for v, _ in self._pending})
+        found = {(v, r[0]): int(r[1]) for v, part in zip(vocabularies, rows, strict=True)
+                 for r in part}  # fmt: skip
+        for code in self._pending:
+            self._known[code] = found.get(code)
+        self._pending = []
 
     def __call__(self, vocabulary_id: str, concept_code: str) -> int | None:
         if vocabulary_id == "ICDO3" and "-" in concept_code:

@@ -33,6 +33,8 @@ __all__ = [
     "delete_job",
     "end_job",
     "ensure_export_jobs",
+    "expired_jobs",
+    "expires_at",
     "export_job_statements",
     "interrupted",
     "note_progress",
@@ -147,6 +149,23 @@ def end_job(
 
 def delete_job(conn: Connection, job_id: str) -> None:
     conn.execute(sa.text(f"DELETE FROM {_name(conn)} WHERE job_id = :id"), {"id": job_id})
+
+
+def expires_at(job: ExportJob, retention: timedelta) -> datetime | None:
+    """When a finished job (and its files) may be removed: its end plus `retention`; None for
+    a running job. The end is the last heartbeat, which `end_job` writes."""
+    if job.status == "running":
+        return None
+    return datetime.fromisoformat(job.heartbeat) + retention
+
+
+def expired_jobs(conn: Connection, retention: timedelta, at: datetime | None = None) -> list[str]:
+    """The ids of finished jobs older than `retention` (few rows: the table holds jobs, not
+    records, and every kick-off removes what this returns)."""
+    now = at or datetime.now(UTC)
+    rows = conn.execute(sa.text(f"SELECT job_id, heartbeat FROM {_name(conn)} "
+                                "WHERE status <> 'running'"))  # fmt: skip
+    return sorted(r[0] for r in rows if datetime.fromisoformat(r[1]) + retention < now)
 
 
 def interrupted(job: ExportJob, at: datetime | None = None) -> bool:

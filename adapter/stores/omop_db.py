@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +32,7 @@ from adapter.errors import ConfigurationError, SourceError
 from adapter.mds.dictionary import terminology_dir
 from adapter.omop.schema import Dialect, Part, Table, create_statements, qualified_name, tables
 from adapter.stores.athena import VocabularyFile, find_files, read_rows
+from adapter.stores.bulk import Statement, any_of, run_sql, text_list
 from adapter.stores.record_store import adapter_name, record_store_statements
 from adapter.stores.worklist import worklist_statements
 
@@ -41,6 +42,7 @@ __all__ = [
     "VocabularyLoad",
     "bundled_vocabulary",
     "concept_count",
+    "concepts_statement",
     "connect",
     "engine_for",
     "find_concepts",
@@ -382,24 +384,20 @@ def find_concepts(
 
 def _find_concepts(conn: Connection, wanted: dict[str, set[str]]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
-    if wanted:
-        dialect = _dialect(conn.engine)
-        name = qualified_name("concept", "vocab", dialect)
-        for vocabulary_id, wanted_codes in wanted.items():
-            params = {"vocabulary_id": vocabulary_id, "codes": sorted(wanted_codes)}
-            if dialect == "postgresql":  # one statement text whatever the number of codes
-                rows = conn.exec_driver_sql(
-                    f"SELECT concept_code, concept_id FROM {name} WHERE vocabulary_id = "
-                    "%(vocabulary_id)s AND concept_code = ANY(%(codes)s::text[])",
-                    params,
-                )
-            else:
-                rows = conn.execute(
-                    sa.text(f"SELECT concept_code, concept_id FROM {name} "
-                            "WHERE vocabulary_id = :vocabulary_id AND concept_code IN :codes")
-                    .bindparams(sa.bindparam("codes", expanding=True)),
-                    params,
-                )  # fmt: skip
-            for concept_code, concept_id in rows:
-                found[(vocabulary_id, concept_code)] = int(concept_id)
+    dialect = _dialect(conn.engine)
+    for vocabulary_id, wanted_codes in wanted.items():
+        statement = concepts_statement(dialect, vocabulary_id, sorted(wanted_codes))
+        for concept_code, concept_id in run_sql(conn, *statement):
+            found[(vocabulary_id, concept_code)] = int(concept_id)
     return found
+
+
+def concepts_statement(dialect: Dialect, vocabulary_id: str, codes: Sequence[str]) -> Statement:
+    """(concept_code, concept_id) of these codes of one vocabulary: one statement text
+    whatever their number, on the official indices on vocabulary_id and concept_code."""
+    name = qualified_name("concept", "vocab", dialect)
+    return (
+        f"SELECT concept_code, concept_id FROM {name} WHERE vocabulary_id = :vocabulary_id "
+        f"AND {any_of(dialect, 'concept_code', 'codes')}",
+        {"vocabulary_id": vocabulary_id, "codes": text_list(dialect, codes)},
+    )

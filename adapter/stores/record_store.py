@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from adapter.omop.schema import Dialect, qualified_name, table
-from adapter.stores.bulk import dialect_of, owner_column
+from adapter.stores.bulk import Statement, any_of, dialect_of, owner_column, run_sql, text_list
 
 __all__ = [
     "RECORD_NO",
@@ -34,8 +34,11 @@ __all__ = [
     "allocate",
     "crosswalk",
     "lock",
+    "lock_statement",
     "record_store_statements",
     "stored",
+    "stored_rows",
+    "stored_statement",
 ]
 
 RECORD_NO = "records"
@@ -84,8 +87,15 @@ def lock(conn: Connection) -> None:
     "is this record stored?" decisions safe under concurrent loads (the API's writers); the
     unique constraints on records and crosswalk are the second line of defence.
     """
-    if dialect_of(conn) == "postgresql":
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(id)s)", {"id": _LOCK_ID})
+    if (found := lock_statement(dialect_of(conn))) is not None:
+        run_sql(conn, *found)
+
+
+def lock_statement(dialect: Dialect) -> Statement | None:
+    """`lock` as a statement to send with others (None on SQLite: nothing to send)."""
+    if dialect != "postgresql":
+        return None
+    return "SELECT pg_advisory_xact_lock(:id)", {"id": _LOCK_ID}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,20 +116,20 @@ def stored(conn: Connection, record_ids: Iterable[str]) -> list[Stored]:
     ids = sorted(set(record_ids))
     if not ids:
         return []
-    dialect = dialect_of(conn)
-    columns = "record_no, institution, record_id, version, content_hash, mapping, deleted"
-    if dialect == "postgresql":  # one statement text whatever the number of ids
-        found = conn.exec_driver_sql(
-            f"SELECT {columns} FROM {adapter_name('records', dialect)} "
-            "WHERE record_id = ANY(%(ids)s::text[])",
-            {"ids": ids},
-        )
-    else:
-        query = sa.text(
-            f"SELECT {columns} FROM {adapter_name('records', dialect)} WHERE record_id IN :ids"
-        ).bindparams(sa.bindparam("ids", expanding=True))
-        found = conn.execute(query, {"ids": ids})
-    return [Stored(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], bool(r[6])) for r in found]
+    return stored_rows(run_sql(conn, *stored_statement(dialect_of(conn), ids)))
+
+
+def stored_statement(dialect: Dialect, record_ids: Iterable[str]) -> Statement:
+    """`stored` as a statement (one text whatever the number of ids); `stored_rows` reads it."""
+    return (
+        "SELECT record_no, institution, record_id, version, content_hash, mapping, deleted "
+        f"FROM {adapter_name('records', dialect)} WHERE {any_of(dialect, 'record_id', 'ids')}",
+        {"ids": text_list(dialect, sorted(set(record_ids)))},
+    )
+
+
+def stored_rows(rows: Iterable[Sequence[Any]]) -> list[Stored]:
+    return [Stored(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], bool(r[6])) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

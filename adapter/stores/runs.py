@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib.metadata import version
@@ -20,18 +20,23 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from adapter.omop.schema import qualified_name
-from adapter.stores.bulk import dialect_of, run_sql
+from adapter.omop.schema import Dialect, qualified_name
+from adapter.stores.bulk import Statement, dialect_of, run_sql
 
 __all__ = [
     "CDM_V54_CONCEPT_ID",
     "cdm_source_stale",
+    "cdm_source_state",
+    "cdm_source_statement",
     "finish_run",
     "finish_runs",
+    "finish_runs_statement",
     "mapping_fingerprint",
+    "run_ids",
     "software_version",
     "start_run",
     "start_runs",
+    "start_runs_statement",
     "vocabulary_version",
     "write_cdm_source",
 ]
@@ -81,25 +86,33 @@ def start_run(conn: Connection, command: str, details: Mapping[str, Any]) -> int
 
 
 def start_runs(conn: Connection, command: str, details: Sequence[Mapping[str, Any]]) -> list[int]:
-    """`start_run` for several runs in one statement; their ids in the order of `details`.
-
-    The ids come from one sequence in row order, so sorting the returned ids restores the
-    order (RETURNING itself promises none)."""
+    """`start_run` for several runs in one statement; their ids in the order of `details`."""
     if not details:
         return []
+    return run_ids(run_sql(conn, *start_runs_statement(dialect_of(conn), command, details)))
+
+
+def start_runs_statement(
+    dialect: Dialect, command: str, details: Sequence[Mapping[str, Any]]
+) -> Statement:
+    """`start_runs` as a statement; `run_ids` reads its rows."""
     now = datetime.now(UTC).isoformat()
     values = ", ".join(f"(:command, :now, :now, :version, :d{i})" for i in range(len(details)))
     params: dict[str, Any] = {"command": command, "now": now, "version": software_version()}
     for i, d in enumerate(details):
         params[f"d{i}"] = json.dumps({**d, "status": "running"}, sort_keys=True)
-    found = run_sql(
-        conn,
-        f"INSERT INTO {_runs(conn)} "
+    return (
+        f"INSERT INTO {qualified_name('runs', 'adapter', dialect)} "
         f"(command, started_at, finished_at, software_version, details) VALUES {values} "
         "RETURNING run_id",
         params,
     )
-    return sorted(int(r[0]) for r in found)
+
+
+def run_ids(rows: Iterable[Sequence[Any]]) -> list[int]:
+    """The new runs' ids in the order they were listed: they come from one sequence in row
+    order, so sorting restores it (RETURNING itself promises no order)."""
+    return sorted(int(r[0]) for r in rows)
 
 
 def finish_run(conn: Connection, run_id: int, details: Mapping[str, Any]) -> None:
@@ -108,12 +121,17 @@ def finish_run(conn: Connection, run_id: int, details: Mapping[str, Any]) -> Non
 
 def finish_runs(conn: Connection, runs: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
     """Mark runs finished with their final details (one executemany)."""
-    if not runs:
-        return
+    if runs:
+        run_sql(conn, *finish_runs_statement(dialect_of(conn), runs))
+
+
+def finish_runs_statement(
+    dialect: Dialect, runs: Sequence[tuple[int, Mapping[str, Any]]]
+) -> Statement:
     now = datetime.now(UTC).isoformat()
-    run_sql(
-        conn,
-        f"UPDATE {_runs(conn)} SET finished_at = :now, details = :details WHERE run_id = :run_id",
+    return (
+        f"UPDATE {qualified_name('runs', 'adapter', dialect)} SET finished_at = :now, "
+        "details = :details WHERE run_id = :run_id",
         [
             {
                 "run_id": run_id,
@@ -138,16 +156,24 @@ def cdm_source_stale(conn: Connection, maps: str) -> tuple[bool, str]:
     """Whether CDM_SOURCE is missing or states other versions than the software, `maps` and
     the vocabulary now have (one query, for the API's one-transaction writes), and that
     vocabulary version."""
-    dialect = dialect_of(conn)
+    rows = list(run_sql(conn, *cdm_source_statement(dialect_of(conn))))
+    return cdm_source_state(rows, maps)
+
+
+def cdm_source_statement(dialect: Dialect) -> Statement:
+    """`cdm_source_stale` as a statement; `cdm_source_state` reads its rows."""
     vocabulary = qualified_name("vocabulary", "vocab", dialect)
     source = qualified_name("cdm_source", "cdm", dialect)
-    found = run_sql(
-        conn,
+    return (
         f"SELECT (SELECT vocabulary_version FROM {vocabulary} WHERE vocabulary_id = 'None'), "
         f"(SELECT count(*) FROM {source}), (SELECT min(cdm_etl_reference) FROM {source}), "
         f"(SELECT min(vocabulary_version) FROM {source})",
         {},
-    ).one()
+    )
+
+
+def cdm_source_state(rows: Sequence[Sequence[Any]], maps: str) -> tuple[bool, str]:
+    found = rows[0]
     now = "unknown" if found[0] is None else str(found[0])[:20]
     stated = (int(found[1]), found[2], found[3])
     return stated != (1, _etl(maps), now), now

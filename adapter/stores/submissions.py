@@ -36,24 +36,24 @@ from sqlalchemy.engine import Engine
 
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import RuleConfig
-from adapter.stores.audit import AuditEntry, write_audits
+from adapter.omop.schema import Dialect
+from adapter.stores.audit import AuditEntry, audits_statement
+from adapter.stores.bulk import Statement, dialect_of, run_many
 from adapter.stores.concepts import DbResolver, condition_codes
 from adapter.stores.incoming import Incoming
-from adapter.stores.load import (
-    _decide,
-    _details,
-    _Early,
-    _known,
-    _map_needed,
-    _maps,
-    _new_run,
-    _Run,
-)
+from adapter.stores.load import _decide, _details, _Early, _map_needed, _maps, _new_run, _Run
 from adapter.stores.load_report import LoadReport
 from adapter.stores.load_write import Part, write_chunk
 from adapter.stores.pseudonym import Pseudonymiser
-from adapter.stores.record_store import lock
-from adapter.stores.runs import cdm_source_stale, finish_runs, start_runs, write_cdm_source
+from adapter.stores.record_store import Stored, lock_statement, stored_rows, stored_statement
+from adapter.stores.runs import (
+    cdm_source_state,
+    cdm_source_statement,
+    finish_runs_statement,
+    run_ids,
+    start_runs_statement,
+    write_cdm_source,
+)
 from adapter.stores.worklist import Collector
 
 __all__ = ["GroupWriter", "Job", "Settle", "write_submissions"]
@@ -114,30 +114,47 @@ def _rounds(jobs: Sequence[Job]) -> list[list[Job]]:
 def _write_together(
     engine: Engine, jobs: Sequence[Job], pseudonym: Pseudonymiser, terminology: Any
 ) -> None:
+    """The merged write (see the module docstring). Statements that do not wait for each
+    other's answers travel together (adapter.stores.bulk `run_many`: one round trip each group
+    on PostgreSQL): the concept prefetch with the committed-state read; the run rows, the lock,
+    the CDM_SOURCE check and the state read under the lock; the runs' ends with the receipts."""
     terminology, maps, label = _maps(terminology)
     started = time.perf_counter()
     resolve, worklist = DbResolver(terminology), Collector(terminology, pseudonym)
     with engine.begin() as conn:
-        runs: list[tuple[Job, _Run, dict[str, _Early]]] = []
+        dialect = dialect_of(conn)
         every = [i for job in jobs for i in job.items]
-        resolve.prefetch(conn, condition_codes(i.item for i in every
-                                               if isinstance(i.item, MdsRecord)))  # fmt: skip
-        known = _known(conn, every)
+        codes = condition_codes(i.item for i in every if isinstance(i.item, MdsRecord))
+        prefetch = resolve.prefetch_statements(conn, codes)
+        *concepts, committed = run_many(conn, [*prefetch, _state_statement(dialect, every)])
+        resolve.prefetched(concepts)
+        known = _state(committed)
+        runs: list[tuple[Job, _Run, dict[str, _Early]]] = []
         for job in jobs:
             run = _new_run(LoadReport(0), job.source, maps, pseudonym, terminology, None,
                            RuleConfig(), job.create_only)  # fmt: skip
             run = replace(run, resolve=resolve, worklist=worklist)
             runs.append((job, run, _map_needed(run, job.items, known)))
-        ids = start_runs(conn, "load", [{"source": job.source} for job in jobs])
-        reports = [LoadReport(run_id, outcomes={}) for run_id in ids]
-        lock(conn)
-        stale, vocabulary = cdm_source_stale(conn, label)
+        rounds = _rounds(jobs)
+        lock = lock_statement(dialect)
+        ids, *_, source, current = run_many(conn, [
+            start_runs_statement(dialect, "load", [{"source": job.source} for job in jobs]),
+            *([lock] if lock is not None else []),
+            cdm_source_statement(dialect),
+            _state_statement(dialect, [i for job in rounds[0] for i in job.items]),
+        ])  # fmt: skip
+        reports = [LoadReport(run_id, outcomes={}) for run_id in run_ids(ids)]
+        stale, vocabulary = cdm_source_state(source, label)
         at = 0
-        for round_ in _rounds(jobs):
-            mine = runs[at : at + len(round_)]
-            known = _known(conn, [i for job in round_ for i in job.items])
+        for number, round_ in enumerate(rounds):
+            if number:
+                items = [i for job in round_ for i in job.items]
+                current = run_many(conn, [_state_statement(dialect, items)])[0]
+            known = _state(current)
             parts: list[Part] = []
-            for (job, run, premapped), report in zip(mine, reports[at:], strict=False):
+            for (job, run, premapped), report in zip(runs[at:], reports[at:], strict=False):
+                if len(parts) == len(round_):
+                    break
                 run = replace(run, run_id=report.run_id, unmapped=report.unmapped)
                 parts.append(_decide(run, job.items, report, premapped, known))
             worklist.flush(conn)
@@ -149,13 +166,25 @@ def _write_together(
             report.seconds = seconds
             if job.settle is not None and (entry := job.settle(report)) is not None:
                 receipts.append(entry)
-        finish_runs(conn, [(r.run_id, _details(job.source, maps, label, vocabulary, r))
-                           for job, r in zip(jobs, reports, strict=True)])  # fmt: skip
-        write_audits(conn, receipts)
+        run_many(conn, [
+            finish_runs_statement(dialect, [(r.run_id, _details(job.source, maps, label,
+                                                                vocabulary, r))
+                                            for job, r in zip(jobs, reports, strict=True)]),
+            *([audits_statement(dialect, receipts)] if receipts else []),
+        ])  # fmt: skip
         if stale:
             write_cdm_source(conn, reports[-1].run_id, label, reports[-1].counts(), vocabulary)
     for job, report in zip(jobs, reports, strict=True):
         job.report = report
+
+
+def _state_statement(dialect: Dialect, items: Sequence[Incoming]) -> Statement:
+    """The stored state of the items' records (`load._known`) as a statement."""
+    return stored_statement(dialect, [i.record_id for i in items if i.record_id is not None])
+
+
+def _state(rows: Sequence[Sequence[Any]]) -> dict[tuple[str, str], Stored]:
+    return {(s.institution, s.record_id): s for s in stored_rows(rows)}
 
 
 class GroupWriter:

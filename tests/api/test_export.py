@@ -268,3 +268,59 @@ def test_pull_regroups_export_files_per_patient_and_reports_what_it_cannot_place
     assert len(findings) - 1 == sum(
         1 for x in resources(records[1], TERMINOLOGY)
         if x["resourceType"] not in ("Patient", "Organization"))  # fmt: skip
+
+
+def _age(client: TestClient, job: str, hours: float) -> datetime:
+    """Move a finished job's end `hours` into the past (what time does to it); the new end."""
+    state = client.app.state.api  # type: ignore[attr-defined]
+    ended = datetime.now(UTC) - timedelta(hours=hours)
+    with state.engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {adapter_name('export_jobs', dialect_of(conn))} "
+                             "SET heartbeat = :at WHERE job_id = :id"),
+                     {"at": ended.isoformat(), "id": job})  # fmt: skip
+    return ended
+
+
+def test_a_finished_export_expires_with_its_files(
+    exporting: Callable[[], TestClient], tmp_path: Path
+) -> None:
+    client = exporting()
+    post(client, [r for r, _ in generate(3, seed=32)])
+    location = kick_off(client, "?_type=Patient")
+    finished(client, location)
+    job = location.rsplit("/", 1)[1]
+    answer = client.get(location, headers=READ)
+    expires = datetime.strptime(answer.headers["expires"], "%a, %d %b %Y %H:%M:%S GMT")
+    expected = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=24)  # the default
+    assert abs((expires - expected).total_seconds()) < 60
+    assert (tmp_path / "exports" / job).is_dir()
+
+    _age(client, job, 23)  # within the 24 hours: still served
+    assert client.get(location, headers=READ).status_code == 200
+    ended = _age(client, job, 25)
+    outcome(client.get(location, headers=READ), 404, "this export expired at "
+            f"{(ended + timedelta(hours=24)).isoformat(timespec='seconds')} with its files; "
+            "start a new one")  # fmt: skip
+    assert not (tmp_path / "exports" / job).exists()
+    outcome(client.get(location, headers=READ), 404, "no such export job")
+
+
+def test_a_kick_off_removes_every_expired_job(
+    exporting: Callable[[], TestClient], tmp_path: Path
+) -> None:
+    client = exporting()
+    post(client, [r for r, _ in generate(2, seed=33)])
+    old = kick_off(client, "?_type=Patient")
+    finished(client, old)
+    kept = kick_off(client, "?_type=Condition")
+    finished(client, kept)
+    _age(client, old.rsplit("/", 1)[1], 25)
+    finished(client, kick_off(client, "?_type=Observation"))  # the sweep runs here
+    jobs = sorted(p.name for p in (tmp_path / "exports").iterdir())
+    assert old.rsplit("/", 1)[1] not in jobs and kept.rsplit("/", 1)[1] in jobs
+    assert len(jobs) == 2
+    state = client.app.state.api  # type: ignore[attr-defined]
+    with state.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(sa.text(
+            f"SELECT job_id FROM {adapter_name('export_jobs', dialect_of(conn))}"))]  # fmt: skip
+    assert sorted(ids) == jobs
