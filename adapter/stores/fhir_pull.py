@@ -15,8 +15,9 @@ record's resources at a time (plus the Patient ids and Organizations), and downl
 disk.
 
 HTTP: one `httpx2` client; 429 and 502-504 (and 500 except on a status poll, where it means
-the job failed) are retried with exponential back-off or the server's `Retry-After`, at most
-`retries` times; transport failures likewise. Anything else ≥ 400 raises `PullError` with one
+the job failed) are retried with exponential back-off and jitter or the server's
+`Retry-After` (seconds or an HTTP-date), at most `retries` times, by the policy push uses
+(adapter/stores/retry.py); transport failures likewise. Anything else ≥ 400 raises `PullError` with one
 line: method, URL, status and the OperationOutcome's diagnostics. The token goes only to the
 server's own origin.
 """
@@ -40,6 +41,7 @@ from adapter.errors import Finding, SourceError
 from adapter.fhir.codes import reference_key
 from adapter.fhir.read import read_labelled
 from adapter.mds.record import MdsRecord
+from adapter.stores.retry import RetryPolicy, retry_after
 from adapter.terminology import Terminology
 
 __all__ = [
@@ -124,11 +126,11 @@ class Puller:
         return headers
 
     def _pause(self, response: httpx.Response | None, attempt: int) -> None:
-        wait = self.backoff * 2**attempt
+        """Wait before retry number `attempt + 1` (adapter/stores/retry.py, as push does)."""
+        policy = RetryPolicy(attempts=self.retries + 1, base=self.backoff, cap=_MAX_SLEEP,
+                             max_retry_after=_MAX_SLEEP)  # fmt: skip
         given = response.headers.get("retry-after") if response is not None else None
-        if given is not None and given.strip().isdigit():
-            wait = float(given)
-        time.sleep(min(wait, _MAX_SLEEP))
+        time.sleep(policy.delay(attempt + 1, retry_after(given)))
 
     def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
                 retry_500: bool = True) -> httpx.Response:  # fmt: skip

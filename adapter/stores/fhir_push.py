@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 import threading
 import time
 from collections import deque
@@ -28,23 +27,22 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import httpx2 as httpx
 import orjson
 
+from adapter.stores.retry import RetryPolicy, retry_after
+
 __all__ = [
     "RETRYABLE",
     "Outcome",
     "PushAuthError",
     "PushState",
-    "RetryPolicy",
     "ToPush",
     "bundle_digest",
     "push",
-    "retry_after",
 ]
 
 RETRYABLE = frozenset({429, 502, 503, 504})
@@ -54,47 +52,6 @@ Status = Literal["accepted", "rejected", "failed", "skipped", "invalid"]
 
 class PushAuthError(Exception):
     """The server refused the token (401) or its scope (403): no Bundle can go in."""
-
-
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds a Retry-After header asks for (delta-seconds or an HTTP-date), None if absent
-    or unreadable; a date in the past is 0."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long to wait: `attempts` tries in all, the n-th wait drawn from
-    [d/2, d] with d = min(cap, base · 2^(n-1)) ("equal jitter": spread, never zero), or the
-    server's Retry-After (at most `max_retry_after` seconds) when it sent one."""
-
-    attempts: int = 5
-    base: float = 0.5
-    cap: float = 30.0
-    max_retry_after: float = 120.0
-
-    def delay(
-        self,
-        attempt: int,
-        retry_after_s: float | None = None,
-        draw: Callable[[], float] = random.random,
-    ) -> float:
-        """The wait after failed attempt number `attempt` (1 for the first)."""
-        if retry_after_s is not None:
-            return min(retry_after_s, self.max_retry_after)
-        ceiling: float = min(self.cap, self.base * 2.0 ** (attempt - 1))
-        return ceiling / 2 + draw() * ceiling / 2
 
 
 @dataclass(frozen=True, slots=True)

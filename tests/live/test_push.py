@@ -15,8 +15,9 @@ from adapter.fhir import to_fhir
 from adapter.fhir.bundle import dumps
 from adapter.mds.record import MdsRecord
 from adapter.mds.synth import generate
-from adapter.stores.fhir_push import RetryPolicy, ToPush, push
+from adapter.stores.fhir_push import ToPush, push
 from adapter.stores.omop_db import init_db
+from adapter.stores.retry import RetryPolicy
 from tests.db.loading import count, write_lines
 from tests.live.conftest import SERVER_ENV
 from tests.live.server import LiveServer, live_server

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from adapter.stores.fhir_push import RETRYABLE, PushState, RetryPolicy, bundle_digest, retry_after
+from adapter.stores.fhir_push import RETRYABLE, PushState, bundle_digest
+from adapter.stores.retry import RetryPolicy, retry_after
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
