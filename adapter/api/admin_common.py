@@ -34,12 +34,10 @@ Text = Annotated[str | None, Query(max_length=500, pattern=r"^[^\x00-\x1f]*$")]
 
 def state_of(request: Request) -> ApiState:
     state: ApiState = request.app.state.api
-    if not getattr(request.app.state, "quarantine_resolved_ready", False):
-        try:
-            ensure_quarantine_resolved(state.engine)
-        except SQLAlchemyError as exc:
-            raise ApiError(503, "the database is not reachable", code="transient") from exc
-        request.app.state.quarantine_resolved_ready = True
+    try:
+        state.ensure(ensure_quarantine_resolved)
+    except SQLAlchemyError as exc:
+        raise ApiError(503, "the database is not reachable", code="transient") from exc
     return state
 
 

@@ -88,7 +88,6 @@ class Exporter:
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
     live: dict[str, tuple[str, threading.Event]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    table_ready: bool = False
 
 
 _MADE = threading.Lock()
@@ -110,9 +109,7 @@ def _directory(state: ApiState, job_id: str) -> FilePath:
 def _ready(request: Request) -> tuple[ApiState, Exporter]:
     state: ApiState = request.app.state.api
     exporter = _exporter(request)
-    if not exporter.table_ready:
-        ensure_export_jobs(state.engine)
-        exporter.table_ready = True
+    state.ensure(ensure_export_jobs)
     return state, exporter
 
 

@@ -8,6 +8,7 @@ an unreachable database still starts, and `/health` says 503.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -34,8 +35,8 @@ class ApiState:
     validator: Validator
     pseudonym: Pseudonymiser | None
     jwt: JwtVerifier | None = None
-    _audit_ready: bool = field(default=False, repr=False)
-    _patients_ready: bool = field(default=False, repr=False)
+    _made: set[Callable[[Engine], None]] = field(default_factory=set, repr=False)
+    _made_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     _writer: GroupWriter | None = field(default=None, repr=False)
     _writer_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -52,19 +53,24 @@ class ApiState:
             jwt=JwtVerifier.from_settings(settings),
         )
 
+    def ensure(self, make: Callable[[Engine], None]) -> Engine:
+        """The engine, once `make(engine)` has run in this app (tables made on first use:
+        CREATE ... IF NOT EXISTS, so a database from before the feature works unchanged).
+        A `make` that raises is tried again by the next caller."""
+        if make not in self._made:
+            with self._made_guard:
+                if make not in self._made:
+                    make(self.engine)
+                    self._made.add(make)
+        return self.engine
+
     def audit_engine(self) -> Engine:
         """The engine, with the audit table made on first use (see adapter/stores/audit.py)."""
-        if not self._audit_ready:
-            ensure_audit(self.engine)
-            self._audit_ready = True
-        return self.engine
+        return self.ensure(ensure_audit)
 
     def patient_index_engine(self) -> Engine:
         """The engine, with the Patient id index made on first use (adapter/stores/fhir_index)."""
-        if not self._patients_ready:
-            ensure_patient_index(self.engine)
-            self._patients_ready = True
-        return self.engine
+        return self.ensure(ensure_patient_index)
 
     def writer(self, pseudonym: Pseudonymiser) -> GroupWriter:
         """The app's one group-commit writer of submissions (adapter/stores/submissions.py)."""

@@ -71,3 +71,22 @@ def entries(n: int, seed: int = 5) -> list[dict[str, Any]]:
 
 def bundle(kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": kind, "entry": items}
+
+
+Dump = dict[str, list[tuple[Any, ...]]]
+"""Every row of every table, by table (tests.db.loading.dump)."""
+
+
+def url_of(client: TestClient) -> str:
+    return str(client.app.state.api.settings.db_url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def posted(db_client: TestClient) -> tuple[list[dict[str, Any]], Dump]:
+    """Three synthetic records posted as one batch, and every table's rows afterwards."""
+    from tests.db.loading import dump
+
+    items = entries(3)
+    response = db_client.post("/fhir", json=bundle("batch", items), headers=WRITE)
+    assert response.status_code == 200
+    return items, dump(url_of(db_client))

@@ -14,15 +14,9 @@ from fastapi.testclient import TestClient
 
 from adapter.omop.schema import table
 from adapter.stores.bulk import owner_column
-from tests.api.conftest import WRITE, bundle, entries
+from tests.api.conftest import WRITE, Dump, bundle, entries, url_of
 from tests.db.helpers import dialect_of, rows
 from tests.db.loading import dump
-
-Dump = dict[str, list[tuple[Any, ...]]]
-
-
-def url_of(client: TestClient) -> str:
-    return str(client.app.state.api.settings.db_url)  # type: ignore[attr-defined]
 
 
 def records(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -69,14 +63,6 @@ def owned(url: str, before: Dump, record_id: str) -> Dump:
         at = t.column_names.index(column)
         out[name] = [r for r in found if r[at] in ids.get(owner, set())]
     return out
-
-
-@pytest.fixture
-def posted(db_client: TestClient) -> tuple[list[dict[str, Any]], Dump]:
-    items = entries(3)
-    response = db_client.post("/fhir", json=bundle("batch", items), headers=WRITE)
-    assert response.status_code == 200
-    return items, dump(url_of(db_client))
 
 
 @pytest.mark.parametrize("kind", ["batch", "transaction"])

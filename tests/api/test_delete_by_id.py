@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapter.fhir.ids import resource_uuid
-from tests.api.conftest import READ, WRITE, bundle, entries
-from tests.api.test_bundle_requests import Dump, owned, records, url_of, with_orgs
+from tests.api.conftest import READ, WRITE, Dump, bundle, entries, url_of
+from tests.api.test_bundle_requests import owned, records, with_orgs
 from tests.db.helpers import dialect_of
 from tests.db.loading import dump
 
@@ -33,14 +33,6 @@ def everything(client: TestClient, patient_id: str) -> int:
 def outcome(answer: dict[str, Any]) -> list[tuple[str, str, str, list[str]]]:
     return [(i["severity"], i["code"], i["diagnostics"], i.get("expression", []))
             for i in answer["response"]["outcome"]["issue"]]  # fmt: skip
-
-
-@pytest.fixture
-def posted(db_client: TestClient) -> tuple[list[dict[str, Any]], Dump]:
-    items = entries(3)
-    response = db_client.post("/fhir", json=bundle("batch", items), headers=WRITE)
-    assert response.status_code == 200
-    return items, dump(url_of(db_client))
 
 
 @pytest.mark.parametrize("kind", ["batch", "transaction"])
