@@ -17,9 +17,9 @@ disk.
 HTTP: one `httpx2` client; 429 and 502-504 (and 500 except on a status poll, where it means
 the job failed) are retried with exponential back-off and jitter or the server's
 `Retry-After` (seconds or an HTTP-date), at most `retries` times, by the policy push uses
-(adapter/stores/retry.py); transport failures likewise. Anything else ≥ 400 raises `PullError` with one
-line: method, URL, status and the OperationOutcome's diagnostics. The token goes only to the
-server's own origin.
+(adapter/stores/retry.py); transport failures likewise. Anything else ≥ 400 raises
+`PullError` with one line: method, URL, status and the OperationOutcome's diagnostics. The
+token goes only to the server's own origin.
 """
 
 from __future__ import annotations
