@@ -44,10 +44,16 @@ BEARER = HTTPBearer(
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """The caller: the configured client name and its scopes."""
+    """The caller: the configured client name, its scopes, and the institutions whose records
+    it may read (None: all)."""
 
     id: str
     scopes: frozenset[Scope]
+    institutions: frozenset[str] | None = None
+
+    def reads(self, institution: str | None) -> bool:
+        """May this client read a record of `institution` ("" or None: a record without one)?"""
+        return self.institutions is None or (institution or "") in self.institutions
 
 
 ANONYMOUS = Client("-", frozenset())
@@ -60,7 +66,7 @@ def authenticate(token: str, keys: Mapping[str, ApiKey]) -> Client | None:
     for key, value in keys.items():
         if hmac.compare_digest(given, key.encode("utf-8")):
             found = value
-    return None if found is None else Client(found.client, found.scopes)
+    return None if found is None else Client(found.client, found.scopes, found.institutions)
 
 
 def _challenge(error: str, description: str = "") -> dict[str, str]:
@@ -81,7 +87,7 @@ def identify(request: Request, credentials: HTTPAuthorizationCredentials | None)
         except InvalidTokenError as exc:
             raise ApiError(401, f"the bearer token is not valid: {exc}",
                            headers=_challenge("invalid_token", str(exc))) from None  # fmt: skip
-        client = Client(found.client, found.scopes)
+        client = Client(found.client, found.scopes, found.institutions)
     if client is None:
         raise ApiError(401, "the bearer token is not valid", headers=_challenge("invalid_token"))
     request.state.client = client.id

@@ -171,7 +171,13 @@ def _check_headers(request: Request, output_format: str | None) -> None:
                        expression=["_outputFormat"])  # fmt: skip
 
 
-def _run(state: ApiState, exporter: Exporter, job: ExportJob, since: datetime | None) -> None:
+def _run(
+    state: ApiState,
+    exporter: Exporter,
+    job: ExportJob,
+    since: datetime | None,
+    institutions: frozenset[str] | None,
+) -> None:
     """The job's thread: write the files, then record how it ended."""
     cancel = exporter.live[job.job_id][1]
     directory = _directory(state, job.job_id)
@@ -187,7 +193,8 @@ def _run(state: ApiState, exporter: Exporter, job: ExportJob, since: datetime | 
 
     try:
         files = write_export(state.engine, directory, state.terminology, types=job.types,
-                             since=since, patient_level=job.kind == "patient",
+                             since=since, institutions=institutions,
+                             patient_level=job.kind == "patient",
                              cancelled=cancel.is_set, on_record=beat)  # fmt: skip
         if cancel.is_set():
             raise Cancelled
@@ -227,13 +234,14 @@ def _start(request: Request, client: Client, kind: str, types: tuple[str, ...],
                            headers={"Retry-After": "10"})  # fmt: skip
         now = datetime.now(UTC).isoformat()
         with state.engine.begin() as conn:
-            total = count_stored(conn, since)
+            total = count_stored(conn, since, client.institutions)
             job = ExportJob(uuid.uuid4().hex, client.id, kind, str(request.url), types,
                             since.isoformat() if since else None, "running", now, now,
                             exporter.instance, total)  # fmt: skip
             create_job(conn, job)
         exporter.live[job.job_id] = (client.id, threading.Event())
-    threading.Thread(target=_run, args=(state, exporter, job, since), daemon=True,
+    threading.Thread(target=_run, args=(state, exporter, job, since, client.institutions),
+                     daemon=True,
                      name=f"export-{job.job_id[:8]}").start()  # fmt: skip
     location = f"{fhir_base(request)}/bulk-status/{job.job_id}"
     body = operation_outcome([issue("informational", f"export started: poll {location}",

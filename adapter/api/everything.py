@@ -4,8 +4,9 @@ Built from the record the store kept (its canonical MDS JSON), not from the OMOP
 resources are the ones `to_fhir` emits for that record (same ids, same content), served with
 relative references (adapter/fhir/served.py), so reading the Bundle back gives the record that
 was posted. The Patient id is found through the index of adapter/stores/fhir_index.py. An
-unknown or deleted Patient is 404. Scope `export.read`; the record's institution plays no part
-in authorisation yet (every export.read client reads every record).
+unknown or deleted Patient is 404. Scope `export.read`; a token limited to some institutions
+(`institutions` of a configured key, `mds_institutions` of a JWT) gets 404 for a Patient of
+any other, as if it were not stored, so ids of other centres cannot be probed.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def everything(
         record = _record(request, patient_id)
     except SQLAlchemyError as exc:
         raise store_unavailable() from exc
-    if record is None:
+    if record is None or not client.reads(record.institution):  # another centre's: not there
         raise ApiError(404, "no such Patient", expression=["Patient.id"])
     state: ApiState = request.app.state.api
     found = served_resources(record, state.terminology)

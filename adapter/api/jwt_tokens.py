@@ -8,7 +8,9 @@ keys chosen by `kid`). A token must carry `exp`, `iss` and `aud`, equal to
 `MDS_ADAPTER_JWT_ISSUER` and `MDS_ADAPTER_JWT_AUDIENCE`; `exp` and `nbf` allow
 `MDS_ADAPTER_JWT_LEEWAY` seconds of clock skew. Scopes come from the `scope` claim, space
 separated as OAuth 2 (RFC 8693 §4.2) and SMART say; names the adapter does not know (SMART's
-`patient/*.read`, `openid`) are ignored. The client is `client_id`, else `sub`.
+`patient/*.read`, `openid`) are ignored. The client is `client_id`, else `sub`. An optional
+`mds_institutions` claim (space separated) limits what the token reads to those institutions'
+records, as `institutions` does for a configured key.
 
 The algorithm list is fixed per key (never taken from the token alone, never `none`), so a
 token cannot pick HS256 with a public key as its secret.
@@ -27,7 +29,15 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from adapter.config import Scope, Settings
 from adapter.errors import ConfigurationError
 
-__all__ = ["InvalidTokenError", "JwtVerifier", "VerifiedToken", "looks_like_jwt"]
+__all__ = [
+    "INSTITUTIONS_CLAIM",
+    "InvalidTokenError",
+    "JwtVerifier",
+    "VerifiedToken",
+    "looks_like_jwt",
+]
+
+INSTITUTIONS_CLAIM = "mds_institutions"
 
 _SCOPES = {s.value: s for s in Scope}
 
@@ -40,6 +50,7 @@ class InvalidTokenError(Exception):
 class VerifiedToken:
     client: str
     scopes: frozenset[Scope]
+    institutions: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,4 +159,9 @@ def _verified(claims: dict[str, Any]) -> VerifiedToken:
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
         raise InvalidTokenError("the scope claim must be a space-separated string")
-    return VerifiedToken(client, frozenset(_SCOPES[s] for s in scope.split() if s in _SCOPES))
+    institutions = claims.get(INSTITUTIONS_CLAIM)
+    if institutions is not None and not isinstance(institutions, str):
+        raise InvalidTokenError(f"the {INSTITUTIONS_CLAIM} claim must be a space-separated string")
+    scopes = frozenset(_SCOPES[s] for s in scope.split() if s in _SCOPES)
+    limited = None if institutions is None else frozenset(institutions.split())
+    return VerifiedToken(client, scopes, limited)

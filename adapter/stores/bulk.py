@@ -120,7 +120,7 @@ def any_of(dialect: Dialect, column: str, name: str) -> str:
     """`column` is one of the values of the parameter `name` (a list of text), with the same
     statement text whatever their number: PostgreSQL binds an array, SQLite a JSON array."""
     if dialect == "postgresql":
-        return f"{column} = ANY(:{name}::text[])"
+        return f"{column} = ANY(CAST(:{name} AS text[]))"
     return f"{column} IN (SELECT value FROM json_each(:{name}))"
 
 

@@ -82,6 +82,7 @@ def write_export(
     *,
     types: Collection[str],
     since: datetime | None = None,
+    institutions: Collection[str] | None = None,
     patient_level: bool = False,
     max_lines: int = MAX_LINES,
     page_size: int = PAGE_SIZE,
@@ -98,7 +99,9 @@ def write_export(
     organizations: set[str] = set()
     with ExitStack() as stack:
         files = _Files(directory, stack, max_lines)
-        for n, record in enumerate(stored_records(engine, page_size=page_size, since=since), 1):
+        for n, record in enumerate(
+            stored_records(engine, page_size=page_size, since=since, institutions=institutions), 1
+        ):
             if cancelled():
                 raise Cancelled
             for r in served_resources(record, terminology):

@@ -17,7 +17,7 @@ transaction), so a load running meanwhile never shows half a record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,14 @@ from adapter.errors import Finding
 from adapter.mds.record import MdsRecord
 from adapter.omop.rows import OmopRows
 from adapter.omop.schema import table
-from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, owner_column, read_where
+from adapter.stores.bulk import (
+    KEYLESS_OWNERS,
+    any_of,
+    dialect_of,
+    owner_column,
+    read_where,
+    text_list,
+)
 from adapter.stores.omop_db import Target, engine_for
 from adapter.stores.record_store import adapter_name, crosswalk
 
@@ -54,25 +61,36 @@ def default_from_omop() -> FromOmop:
     return found
 
 
-def _live(conn: Connection, since: datetime | None) -> tuple[str, dict[str, Any]]:
-    """The WHERE clause of live records (written since `since`) and its parameters."""
+def _live(
+    conn: Connection, since: datetime | None, institutions: Collection[str] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of live records (written since `since`, of `institutions` when given)
+    and its parameters."""
     dialect = dialect_of(conn)
+    clause, params = "deleted = :no", {"no": False}
+    if institutions is not None:
+        clause += f" AND {any_of(dialect, 'institution', 'institutions')}"
+        params["institutions"] = text_list(dialect, sorted(institutions))
     if since is None:
-        return "deleted = :no", {"no": False}
+        return clause, params
     runs = adapter_name("runs", dialect)
     at = since.astimezone(UTC)
-    clause = (f"deleted = :no AND run_id IN (SELECT run_id FROM {runs} WHERE finished_at >= "
-              ":since OR details LIKE :running)")  # fmt: skip
-    return clause, {"no": False, "since": at if dialect == "postgresql" else at.isoformat(),
+    clause += (f" AND run_id IN (SELECT run_id FROM {runs} WHERE finished_at >= :since "
+               "OR details LIKE :running)")  # fmt: skip
+    return clause, {**params, "since": at if dialect == "postgresql" else at.isoformat(),
                     "running": '%"status": "running"%'}  # fmt: skip
 
 
 def _pages(
-    conn: Connection, size: int, columns: str, since: datetime | None = None
+    conn: Connection,
+    size: int,
+    columns: str,
+    since: datetime | None = None,
+    institutions: Collection[str] | None = None,
 ) -> Iterator[list[Any]]:
     """Live records in record_no order, `size` at a time (keyset pagination)."""
     name = adapter_name("records", dialect_of(conn))
-    where, params = _live(conn, since)
+    where, params = _live(conn, since, institutions)
     query = sa.text(
         f"SELECT record_no, {columns} FROM {name} WHERE {where} AND record_no > :after "
         "ORDER BY record_no LIMIT :size"
@@ -83,9 +101,11 @@ def _pages(
         after = int(page[-1][0])
 
 
-def count_stored(conn: Connection, since: datetime | None = None) -> int:
+def count_stored(
+    conn: Connection, since: datetime | None = None, institutions: Collection[str] | None = None
+) -> int:
     """How many live records `stored_records` would give."""
-    where, params = _live(conn, since)
+    where, params = _live(conn, since, institutions)
     name = adapter_name("records", dialect_of(conn))
     return int(conn.execute(sa.text(f"SELECT count(*) FROM {name} WHERE {where}"),
                             params).scalar_one())  # fmt: skip
@@ -141,13 +161,18 @@ def _with_institution(found: MdsRecord | Finding, institution: str) -> MdsRecord
 
 
 def stored_records(
-    target: Target, *, page_size: int = PAGE_SIZE, since: datetime | None = None
+    target: Target,
+    *,
+    page_size: int = PAGE_SIZE,
+    since: datetime | None = None,
+    institutions: Collection[str] | None = None,
 ) -> Iterator[MdsRecord]:
-    """Every live record as the store kept it (its canonical JSON), in first-load order."""
+    """Every live record as the store kept it (its canonical JSON), in first-load order; only
+    those of `institutions` when given."""
     with engine_for(target) as engine:
         pg = engine.dialect.name == "postgresql"
         options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if pg else {}
         with engine.connect().execution_options(**options) as conn, conn.begin():
-            for page in _pages(conn, page_size, "record_json", since):
+            for page in _pages(conn, page_size, "record_json", since, institutions):
                 for _, document in page:
                     yield MdsRecord.model_validate_json(document)

@@ -58,10 +58,10 @@ def expected_counts(records: list[MdsRecord], types: set[str] | None = None) -> 
     return {t: n for t, n in found.items() if types is None or t in types}
 
 
-def finished(client: TestClient, location: str) -> dict[str, Any]:
+def finished(client: TestClient, location: str, headers: dict[str, str] = READ) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        response = client.get(location, headers=READ)
+        response = client.get(location, headers=headers)
         if response.status_code == 200:
             body: dict[str, Any] = response.json()
             return body
@@ -80,10 +80,12 @@ def kick_off(client: TestClient, query: str = "") -> str:
     return location
 
 
-def download(client: TestClient, manifest: dict[str, Any]) -> list[bytes]:
+def download(
+    client: TestClient, manifest: dict[str, Any], headers: dict[str, str] = READ
+) -> list[bytes]:
     lines: list[bytes] = []
     for output in manifest["output"]:
-        response = client.get(output["url"], headers=READ)
+        response = client.get(output["url"], headers=headers)
         assert response.status_code == 200
         assert response.headers["content-type"] == NDJSON
         got = response.content.splitlines()

@@ -1,0 +1,88 @@
+"""Tokens limited to some institutions read only those institutions' records, on SQLite and
+PostgreSQL: `$everything` answers 404 for another centre's Patient (as for one never stored)
+and `$export` writes only the centre's records. A configured key says `institutions`; a JWT
+says `mds_institutions` (space separated)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapter.errors import Finding
+from adapter.fhir import read_ndjson
+from adapter.mds.synth import generate
+from adapter.stores.omop_db import init_db
+from tests.api.conftest import KEYS
+from tests.api.test_everything import TERMINOLOGY, outcome, patient_of, post
+from tests.api.test_export import download, finished, kick_off
+from tests.api.test_jwt import AUDIENCE, ISSUER, SECRET, hs256
+
+CENTRE = {"Authorization": "Bearer tok-centre"}
+ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
+
+
+@pytest.fixture
+def scoped(
+    db_url: str, tmp_path: Path, make_client: Callable[..., TestClient]
+) -> tuple[TestClient, list[Any], list[dict[str, Any]]]:
+    """An app where tok-centre reads MSKCC and RNOH only, with 12 generated records posted
+    (MSKCC 3, RNOH 2, five other institutions 7)."""
+    init_db(db_url)
+    keys = {**KEYS, "tok-centre": {"client": "mskcc-rnoh", "scopes": ["export.read"],
+                                   "institutions": ["MSKCC", "RNOH"]}}  # fmt: skip
+    client = make_client(db_url, api_keys=keys, export_dir=tmp_path / "exports",
+                         jwt_secret=SECRET, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)  # fmt: skip
+    records = [r for r, _ in generate(12, seed=21)]
+    return client, records, post(client, records)
+
+
+def test_everything_hides_other_centres_patients(
+    scoped: tuple[TestClient, list[Any], list[dict[str, Any]]],
+) -> None:
+    client, records, posted = scoped
+    seen = {}
+    for record, sent in zip(records, posted, strict=True):
+        answer = client.get(f"/fhir/Patient/{patient_of(sent)}/$everything", headers=CENTRE)
+        seen[record.record_id] = answer.status_code
+        if record.institution not in ("MSKCC", "RNOH"):
+            outcome(answer, 404, "no such Patient")
+    assert sorted(seen.values()) == [200] * 5 + [404] * 7
+    assert {r.record_id for r in records if r.institution in ("MSKCC", "RNOH")} == {
+        rid for rid, status in seen.items() if status == 200
+    }
+
+
+def test_export_writes_only_the_centres_records(
+    scoped: tuple[TestClient, list[Any], list[dict[str, Any]]],
+) -> None:
+    client, records, _ = scoped
+    response = client.get("/fhir/$export", headers={**CENTRE, **ASYNC})
+    assert response.status_code == 202, response.text
+    location = response.headers["content-location"]
+    manifest = finished(client, location, CENTRE)
+    back = list(read_ndjson(download(client, manifest, CENTRE), TERMINOLOGY))
+    assert [x for x in back if isinstance(x, Finding)] == []
+    assert back == [r for r in records if r.institution in ("MSKCC", "RNOH")]
+    # an unlimited reader still gets all twelve
+    every = finished(client, kick_off(client))
+    assert len(list(read_ndjson(download(client, every), TERMINOLOGY))) == 12
+
+
+def test_a_jwt_names_its_institutions(
+    scoped: tuple[TestClient, list[Any], list[dict[str, Any]]],
+) -> None:
+    client, records, posted = scoped
+    token = {"Authorization": f"Bearer {hs256(scope='export.read', mds_institutions='UKM')}"}
+    found = {r.institution: client.get(f"/fhir/Patient/{patient_of(p)}/$everything",
+                                       headers=token).status_code
+             for r, p in zip(records, posted, strict=True)}  # fmt: skip
+    assert found == {"MSKCC": 404, "RNOH": 404, "MSH": 404, "UKM": 200, "ROH": 404, "INT": 404,
+                     "IOR": 404}  # fmt: skip
+    wrong = {"Authorization": f"Bearer {hs256(scope='export.read', mds_institutions=['UKM'])}"}
+    outcome(client.get(f"/fhir/Patient/{patient_of(posted[0])}/$everything", headers=wrong),
+            401, "the bearer token is not valid: the mds_institutions claim must be a "
+            "space-separated string")  # fmt: skip
