@@ -229,7 +229,8 @@ def plan(bundle: Any, state: ApiState) -> Submission:
         if g.record is None:
             continue
         key = (g.record.institution or "", g.record.record_id)
-        if key in seen and s.kind == "transaction":
+        if key in seen:  # one interaction per record and Bundle (a batch too: FHIR leaves the
+            # order of a batch's entries open, so "the later one wins" would be a guess)
             s.add(g.patient, issue("duplicate", f"the same record as Bundle.entry[{seen[key]}]",
                                    expression=[f"Bundle.entry[{g.patient}].resource"]))  # fmt: skip
         seen.setdefault(key, g.patient)

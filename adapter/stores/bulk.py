@@ -15,7 +15,8 @@ what export reads from SQLite equals what it reads from PostgreSQL.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -69,7 +70,9 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 @cache
 def _pyformat(sql: str) -> str:
-    """`:name` parameters as psycopg's `%(name)s` (a `::type` cast is left alone)."""
+    """`:name` parameters as psycopg's `%(name)s` (a `::type` cast is left alone). Like
+    SQLAlchemy's text(), it does not parse SQL: a `:word` inside a string literal or comment
+    is taken for a parameter too, so the statements given here have none."""
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
@@ -102,18 +105,29 @@ def run_many(conn: Connection, statements: Sequence[Statement]) -> list[list[Seq
         return found
     pg = cast(psycopg.Connection[Any], conn.connection.driver_connection)
     cursors: list[psycopg.Cursor[Any]] = []
-    with pg.pipeline():
-        for sql, params in statements:
-            cursor = pg.cursor()
-            cursors.append(cursor)
-            if isinstance(params, Mapping):
-                cursor.execute(_pyformat(sql).encode(), dict(params))
-            else:
-                cursor.executemany(_pyformat(sql).encode(), list(params))
-    out = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+    with _as_sqlalchemy_errors(statements[0][0] if statements else ""):
+        with pg.pipeline():
+            for sql, params in statements:
+                cursor = pg.cursor()
+                cursors.append(cursor)
+                if isinstance(params, Mapping):
+                    cursor.execute(_pyformat(sql).encode(), dict(params))
+                else:
+                    cursor.executemany(_pyformat(sql).encode(), list(params))
+        out = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
     for cursor in cursors:
         cursor.close()
     return out
+
+
+@contextmanager
+def _as_sqlalchemy_errors(statement: str) -> Iterator[None]:
+    """psycopg's errors, raised by what talks to the driver directly, as the SQLAlchemy errors
+    the rest of the code (and the API's 503 for a lost database) expects."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
 
 def any_of(dialect: Dialect, column: str, name: str) -> str:
@@ -228,8 +242,10 @@ def insert_tables(
     wanted = [b for b in batches if b[2]]
     if dialect_of(conn) != "postgresql" or sum(len(b[2]) for b in wanted) > PIPELINED_ROWS:
         return [insert(conn, *b) if b[2] else 0 for b in batches]
+    if not wanted:
+        return [0 for _ in batches]
     pg = cast(psycopg.Connection[Any], conn.connection.driver_connection)
-    with pg.pipeline(), pg.cursor() as cursor:
+    with _as_sqlalchemy_errors(wanted[0][0]), pg.pipeline(), pg.cursor() as cursor:
         for name, columns, rows in wanted:
             names = ", ".join(columns)
             sql = (f"INSERT INTO {name} ({names}) SELECT {names} "

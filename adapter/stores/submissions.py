@@ -16,7 +16,9 @@ as its semantics allow:
   the same record are decided in turn (a job meets the state the jobs before it wrote).
 - If any of that fails, the transaction is rolled back and each job is written again in a
   transaction of its own, so one bad submission fails alone and the others commit (a
-  submission alone in its transaction is all-or-nothing: a transaction Bundle).
+  submission alone in its transaction is all-or-nothing: a transaction Bundle). A failure of
+  the database itself (unreachable, busy past its timeout, connection lost) fails every job at
+  once instead (`_TRANSIENT`).
 - `GroupWriter`: group commit. Request threads hand their submission to one writer thread
   and wait; the writer takes every submission queued while the previous transaction ran
   (up to `max_batch`) and writes them with `write_submissions`. Under load, a commit and a
@@ -33,6 +35,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import RuleConfig
@@ -83,9 +87,10 @@ def write_submissions(
     try:
         try:
             _write_together(engine, jobs, pseudonym, terminology)
-        except Exception as exc:  # nothing was committed
-            if len(jobs) == 1:
-                jobs[0].report, jobs[0].error = None, exc
+        except Exception as exc:  # nothing was committed (unless the connection broke in COMMIT)
+            if len(jobs) == 1 or isinstance(exc, _TRANSIENT):
+                for job in jobs:  # the database, not a job: each alone would wait and fail too
+                    job.report, job.error = None, exc
             else:
                 for job in jobs:  # one at a time: the failing one fails alone
                     job.report = job.error = None
@@ -94,6 +99,13 @@ def write_submissions(
     finally:
         for job in jobs:
             job.done.set()
+
+
+_TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
+"""Failures of the database or the connection, not of a submission: every job of the batch
+gets the error at once (the API answers 503 with Retry-After). Writing each job again alone
+would wait out the same busy or lost database once per job, holding the writer for all of
+them, and after a connection lost in COMMIT could write the batch a second time."""
 
 
 def _rounds(jobs: Sequence[Job]) -> list[list[Job]]:

@@ -267,3 +267,34 @@ def test_resources_of_one_record_that_disagree_are_refused_not_half_read(
     assert statuses(response.json())[patients[1]] == "422 Unprocessable Entity"
     assert count(url_of(db_client), "person") == 1
     assert count(url_of(db_client), "quarantine") == 1
+
+
+def _renamed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same record's entries under other fullUrls and resource ids (its Organization left
+    out): what a sender that posts one record twice in a Bundle sends."""
+    text = json.dumps([e for e in items if e["resource"]["resourceType"] != "Organization"])
+    for n, url in enumerate(e["fullUrl"] for e in items
+                            if e["resource"]["resourceType"] != "Organization"):  # fmt: skip
+        text = text.replace(url, f"urn:uuid:00000000-0000-4000-8000-{n:012d}")
+    found: list[dict[str, Any]] = json.loads(text)
+    for e in found:
+        e["resource"]["id"] = f"{e['resource']['id']}-again"
+    return found
+
+
+def test_a_batch_with_the_same_record_twice_keeps_the_first(db_client: TestClient) -> None:
+    items = entries(1)
+    copy_ = _renamed(items)
+    twice = items + copy_
+    response = db_client.post("/fhir", json=bundle("batch", twice), headers=WRITE)
+    assert response.status_code == 200
+    answers = response.json()["entry"]
+    patient = next(i for i, e in enumerate(items) if e["resource"]["resourceType"] == "Patient")
+    again = len(items) + next(
+        i for i, e in enumerate(copy_) if e["resource"]["resourceType"] == "Patient"
+    )
+    assert answers[patient]["response"]["status"] == "201 Created"
+    assert answers[again]["response"]["status"] == "422 Unprocessable Entity"
+    assert [i["diagnostics"] for i in answers[again]["response"]["outcome"]["issue"]] == [
+        f"the same record as Bundle.entry[{patient}]"]  # fmt: skip
+    assert count(db_client.app.state.api.settings.db_url, "person") == 1  # type: ignore[attr-defined]

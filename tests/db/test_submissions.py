@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from adapter.mds.synth import generate
 from adapter.sources.jsonl import dumps
+from adapter.stores.bulk import run_many
 from adapter.stores.incoming import Incoming
 from adapter.stores.load_report import LoadReport
 from adapter.stores.omop_db import bundled_vocabulary, connect, init_db, load_vocabulary
@@ -145,3 +146,40 @@ def test_a_failing_submission_alone_leaves_nothing(url: str, terminology: Termin
         count(url, "person"),
         rows(url, f"SELECT count(*) FROM {runs} WHERE command = 'load'"),
     ) == (0, [(0,)])
+
+
+def test_a_database_failure_fails_the_batch_at_once(url: str, terminology: Terminology) -> None:
+    """A failure of the database, not of one submission, is not retried job by job: each job
+    alone would wait out the same busy or lost database."""
+    records = _records(3)
+    calls: list[str] = []
+
+    def settle(report: LoadReport) -> None:
+        calls.append("settle")
+        raise sa.exc.OperationalError("COMMIT", None, Exception("server closed the connection"))
+
+    def note(report: LoadReport) -> None:
+        calls.append("note")
+
+    jobs = [_job(records[0], note), _job(records[1], settle), _job(records[2], note)]
+    engine = connect(url)
+    try:
+        write_submissions(engine, jobs, pseudonym=Pseudonymiser(KEY), terminology=terminology)
+    finally:
+        engine.dispose()
+    assert calls == ["note", "settle"]  # the merged attempt only: no job was written again
+    assert [type(j.error).__name__ for j in jobs] == ["OperationalError"] * 3
+    assert _stored(url) == [] and count(url, "person") == 0
+
+
+def test_driver_errors_of_pipelined_statements_are_sqlalchemy_errors(url: str) -> None:
+    """run_many talks to psycopg directly on PostgreSQL; its errors must still be SQLAlchemy's
+    (the API answers 503 for an OperationalError, and the writer tells database failures from
+    a submission's by their class)."""
+    engine = connect(url)
+    try:
+        with pytest.raises(sa.exc.DBAPIError) as caught, engine.begin() as conn:
+            run_many(conn, [("SELECT 1", {}), ("SELECT * FROM no_such_table", {})])
+    finally:
+        engine.dispose()
+    assert "no_such_table" in str(caught.value.orig)
