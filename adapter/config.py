@@ -34,8 +34,9 @@ class ApiKey(BaseModel):
     client: str = Field(min_length=1, max_length=100)
     scopes: frozenset[Scope] = frozenset()
     institutions: frozenset[str] | None = None
-    """The institutions whose records the token may read (`$everything`, `$export`); absent:
-    all. A centre's token: `{"client": "oslo", "scopes": [...], "institutions": ["OUS"]}`."""
+    """The institutions whose records the token may read (`$everything`, `$export`) and write
+    (posted records, deletes); absent: all. A centre's token:
+    `{"client": "oslo", "scopes": [...], "institutions": ["OUS"]}`."""
 
 
 class Settings(BaseSettings):
@@ -47,7 +48,8 @@ class Settings(BaseSettings):
     - `pseudonym_key`: the HMAC key of the CDM pseudonyms (adapter/stores/pseudonym.py);
       the API needs it to accept bundles.
     - `api_keys`: bearer tokens as JSON, `{"token": {"client": "oslo", "scopes": [...]}}`,
-      optionally with `"institutions": [...]`: the only institutions whose records it reads.
+      optionally with `"institutions": [...]`: the only institutions whose records it reads
+      and writes.
       Tokens are secrets: the environment or a secret store, never the compose file.
     - `jwt_secret` (HS256), `jwt_public_key` (PEM file, RS256/ES256), `jwt_jwks_file`: keys
       that verify JWT bearer tokens (adapter/api/jwt_tokens.py), with the required `jwt_issuer`

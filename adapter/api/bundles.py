@@ -46,7 +46,7 @@ RETRY_AFTER = 2
 SQLite busy timeout (adapter/stores/omop_db.py; for in-memory SQLite, the wait for its one
 connection) or could not be reached."""
 _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
-            422: "Unprocessable Entity"}  # fmt: skip
+            403: "Forbidden", 422: "Unprocessable Entity"}  # fmt: skip
 _RETURNS = ("minimal", "representation", "OperationOutcome")
 _BUNDLE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -121,7 +121,8 @@ async def post_bundle(
                               operation_outcome(issues))  # fmt: skip
 
         try:
-            await run_in_threadpool(commit, s, state, f"api:{client.id}", receipt)
+            await run_in_threadpool(commit, s, state, f"api:{client.id}", receipt,
+                                    client.institutions)  # fmt: skip
         except (OperationalError, PoolTimeout) as exc:  # PoolTimeout: in-memory SQLite
             raise ApiError(503, "the database is busy or not reachable; no record of this "
                            "Bundle was written: retry", code="transient",

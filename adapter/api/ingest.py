@@ -282,6 +282,7 @@ def commit(
     state: ApiState,
     source: str,
     receipt: Callable[[Submission], AuditEntry] | None = None,
+    institutions: frozenset[str] | None = None,
 ) -> None:
     """Write the submission (see the module docstring); sets each group's status and outcome.
 
@@ -294,9 +295,10 @@ def commit(
     same bundle posted by ten clients at once gets one 201 per record and nine 200s."""
     _resolve_ids(s, state)
     _check_deletes(s)
+    forbidden = s.limit_writes(institutions)
     all_errors = [x for i in range(len(s.entries)) for x in s.errors([i])]
     if s.kind == "transaction" and all_errors:
-        raise ApiError(422, "transaction rejected", issues=all_errors)
+        raise ApiError(403 if forbidden else 422, "transaction rejected", issues=all_errors)
     if state.pseudonym is None:
         raise ApiError(503, "MDS_ADAPTER_PSEUDONYM_KEY is not set: bundles cannot be stored",
                        code="transient")  # fmt: skip
@@ -304,7 +306,7 @@ def commit(
     items = [Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), gone)
              for i, gone in s.deletes.items() if not s.errors([i])]  # fmt: skip
     grouped = {i for g in s.groups for i in g.indices} | set(s.shared)
-    for i in sorted(set(s.issues) - grouped):
+    for i in sorted(set(s.issues) - grouped - forbidden):
         if s.errors([i]):
             reasons = "; ".join(x["diagnostics"] for x in s.errors([i]))
             found = Finding(
@@ -312,6 +314,8 @@ def commit(
             )
             items.append(Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), found))
     for g in s.groups:
+        if g.patient in forbidden:
+            continue  # not this client's to send: nothing of it is kept, not even quarantined
         sub = orjson.dumps([s.entries[i] for i in [*g.indices, *g.shared]])
         if g not in good:
             items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, _rejected_finding(s, g),
@@ -353,6 +357,10 @@ def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]
     """One entry's status and issues: its record's; a shared entry (Organization) is 200 when
     a record using it went in; an entry that belongs to no record is 422."""
     issues = list(s.issues.get(index, ()))
+    group = next((g for g in s.groups if index in g.indices), None)
+    mine = s.issues.get(group.patient if group is not None else index, ())
+    if any(x["code"] == "forbidden" for x in mine):
+        return 403, issues
     if index in s.deletes or index in s.by_id:
         if s.deleted.get(index) == "not-found":
             what = "Patient id" if index in s.by_id else "identifier"

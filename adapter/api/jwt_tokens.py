@@ -9,8 +9,8 @@ keys chosen by `kid`). A token must carry `exp`, `iss` and `aud`, equal to
 `MDS_ADAPTER_JWT_LEEWAY` seconds of clock skew. Scopes come from the `scope` claim, space
 separated as OAuth 2 (RFC 8693 §4.2) and SMART say; names the adapter does not know (SMART's
 `patient/*.read`, `openid`) are ignored. The client is `client_id`, else `sub`. An optional
-`mds_institutions` claim (space separated) limits what the token reads to those institutions'
-records, as `institutions` does for a configured key.
+`mds_institutions` claim (space separated) limits what the token reads and writes to those
+institutions' records, as `institutions` does for a configured key.
 
 The algorithm list is fixed per key (never taken from the token alone, never `none`), so a
 token cannot pick HS256 with a public key as its secret.

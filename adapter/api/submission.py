@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from adapter.api.conditional import EntryRequest
+from adapter.api.outcomes import issue
 from adapter.mds.record import MdsRecord
 from adapter.stores.incoming import Tombstone
 from adapter.stores.load_report import LoadReport
@@ -57,3 +58,25 @@ class Submission:
                 **{k: outcomes.count(k) for k in ("created", "updated", "unchanged",
                                                   "rejected")},
                 "deleted": list(self.deleted.values()).count("deleted")}  # fmt: skip
+
+    def limit_writes(self, institutions: frozenset[str] | None) -> set[int]:
+        """For a token limited to some institutions: its records and deletes of any other are
+        refused (`forbidden`, answered 403); the indices of the entries refused."""
+        if institutions is None:
+            return set()
+        refused: set[int] = set()
+        for g in self.groups:
+            if g.record is not None and (g.record.institution or "") not in institutions:
+                refused.add(g.patient)
+                whose = g.record.institution or "no institution"
+                where = [f"Bundle.entry[{g.patient}].resource"]
+                self.add(g.patient, issue("forbidden", f"this token may not write records of "
+                                          f"{whose}", expression=where))  # fmt: skip
+        for i, gone in self.deletes.items():
+            if gone.institution is None or gone.institution not in institutions:
+                refused.add(i)
+                what = f"records of {gone.institution}" if gone.institution else (
+                    "a record without naming its institution")  # fmt: skip
+                self.add(i, issue("forbidden", f"this token may not delete {what}",
+                                  expression=[f"Bundle.entry[{i}].request.url"]))  # fmt: skip
+        return refused

@@ -1,7 +1,8 @@
-"""Tokens limited to some institutions read only those institutions' records, on SQLite and
-PostgreSQL: `$everything` answers 404 for another centre's Patient (as for one never stored)
-and `$export` writes only the centre's records. A configured key says `institutions`; a JWT
-says `mds_institutions` (space separated)."""
+"""Tokens limited to some institutions read and write only those institutions' records, on
+SQLite and PostgreSQL: `$everything` answers 404 for another centre's Patient (as for one never
+stored), `$export` writes only the centre's records, and a posted record or delete of another
+institution is refused (403 `forbidden`; not quarantined). A configured key says
+`institutions`; a JWT says `mds_institutions` (space separated)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from adapter.errors import Finding
 from adapter.fhir import read_ndjson
 from adapter.mds.synth import generate
 from adapter.stores.omop_db import init_db
-from tests.api.conftest import KEYS
+from tests.api.conftest import KEYS, bundle, entries
+from tests.api.test_bundle_requests import delete, records
 from tests.api.test_everything import TERMINOLOGY, outcome, patient_of, post
 from tests.api.test_export import download, finished, kick_off
 from tests.api.test_jwt import AUDIENCE, ISSUER, SECRET, hs256
+from tests.db.loading import count
 
 CENTRE = {"Authorization": "Bearer tok-centre"}
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
@@ -86,3 +89,64 @@ def test_a_jwt_names_its_institutions(
     outcome(client.get(f"/fhir/Patient/{patient_of(posted[0])}/$everything", headers=wrong),
             401, "the bearer token is not valid: the mds_institutions claim must be a "
             "space-separated string")  # fmt: skip
+
+
+UKM_WRITER = {"Authorization": "Bearer tok-ukm", "Content-Type": "application/fhir+json"}
+
+
+@pytest.fixture
+def ukm_writer(db_url: str, make_client: Callable[..., TestClient]) -> TestClient:
+    """tok-ukm may write UKM's records only; entries(3) holds records of INT, none and UKM."""
+    init_db(db_url)
+    keys = {**KEYS, "tok-ukm": {"client": "ukm", "scopes": ["bundle.write"],
+                                "institutions": ["UKM"]}}  # fmt: skip
+    return make_client(db_url, api_keys=keys)
+
+
+def _statuses(answer: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, str]:
+    """Each Patient entry's status, by record id."""
+    return {e["resource"]["identifier"][0]["value"]: a["response"]["status"]
+            for e, a in zip(items, answer["entry"], strict=True)
+            if e["resource"]["resourceType"] == "Patient"}  # fmt: skip
+
+
+def test_a_batch_keeps_the_centres_record_and_refuses_the_others(ukm_writer: TestClient) -> None:
+    items = entries(3)
+    answer = ukm_writer.post("/fhir", json=bundle("batch", items), headers=UKM_WRITER)
+    assert answer.status_code == 200
+    assert _statuses(answer.json(), items) == {
+        "SYN-000001-XRZX": "403 Forbidden",
+        "SYN-000002-JMPU": "403 Forbidden",
+        "SYN-000003-PSBG": "201 Created",
+    }
+    refused = [a["response"]["outcome"]["issue"][-1]["diagnostics"] for e, a in
+               zip(items, answer.json()["entry"], strict=True)
+               if e["resource"]["resourceType"] == "Patient"][:2]  # fmt: skip
+    assert refused == ["this token may not write records of INT",
+                       "this token may not write records of no institution"]  # fmt: skip
+    url = str(ukm_writer.app.state.api.settings.db_url)  # type: ignore[attr-defined]
+    assert (count(url, "person"), count(url, "quarantine")) == (1, 0)
+
+
+def test_a_transaction_with_another_centres_record_is_refused_whole(
+    ukm_writer: TestClient,
+) -> None:
+    items = entries(3)
+    answer = ukm_writer.post("/fhir", json=bundle("transaction", items), headers=UKM_WRITER)
+    assert answer.status_code == 403
+    assert [i["code"] for i in answer.json()["issue"]] == ["forbidden", "forbidden"]
+    url = str(ukm_writer.app.state.api.settings.db_url)  # type: ignore[attr-defined]
+    assert count(url, "person") == 0
+
+
+def test_a_delete_of_another_centres_record_is_refused(ukm_writer: TestClient) -> None:
+    items = entries(3)
+    full = {"Authorization": "Bearer tok-write", "Content-Type": "application/fhir+json"}
+    assert ukm_writer.post("/fhir", json=bundle("batch", items), headers=full).status_code == 200
+    first, _, third = records(items)
+    gone = [delete(first[0]), delete(third[0])]
+    answer = ukm_writer.post("/fhir", json=bundle("batch", gone), headers=UKM_WRITER)
+    assert [a["response"]["status"] for a in answer.json()["entry"]] == ["403 Forbidden",
+                                                                         "200 OK"]  # fmt: skip
+    url = str(ukm_writer.app.state.api.settings.db_url)  # type: ignore[attr-defined]
+    assert count(url, "person") == 2
