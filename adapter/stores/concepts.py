@@ -27,8 +27,8 @@ from sqlalchemy.engine import Connection
 
 from adapter.mds.record import MdsRecord
 from adapter.omop.condition import source_value
-from adapter.stores.bulk import Statement, dialect_of
-from adapter.stores.omop_db import concepts_statement, find_concepts
+from adapter.stores.bulk import Statement, dialect_of, run_many
+from adapter.stores.omop_db import concepts_statement
 from adapter.terminology import Terminology
 
 __all__ = ["DbResolver", "condition_codes"]
@@ -62,14 +62,7 @@ class DbResolver:
         `conn` is also used for later misses until the next prefetch: the chunk's own
         transaction, so SQLite never sees a second connection while the chunk writes.
         """
-        self._conn = conn
-        missing = sorted({c for c in codes if c not in self._known})
-        if not missing:
-            return
-        self.queries += 1
-        found = find_concepts(conn, missing)
-        for code in missing:
-            self._known[code] = found.get(code)
+        self.prefetched(run_many(conn, self.prefetch_statements(conn, codes)))
 
     def prefetch_statements(self, conn: Connection, codes: Iterable[Code]) -> list[Statement]:
         """`prefetch` as statements to send with others (one per vocabulary with codes not yet

@@ -111,6 +111,8 @@ class Puller:
         self.base = self.base.rstrip("/")
         parts = urlsplit(self.base)
         self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._policy = RetryPolicy(attempts=self.retries + 1, base=self.backoff,
+                                   cap=_MAX_SLEEP, max_retry_after=_MAX_SLEEP)  # fmt: skip
 
     def __enter__(self) -> Puller:
         return self
@@ -127,10 +129,8 @@ class Puller:
 
     def _pause(self, response: httpx.Response | None, attempt: int) -> None:
         """Wait before retry number `attempt + 1` (adapter/stores/retry.py, as push does)."""
-        policy = RetryPolicy(attempts=self.retries + 1, base=self.backoff, cap=_MAX_SLEEP,
-                             max_retry_after=_MAX_SLEEP)  # fmt: skip
         given = response.headers.get("retry-after") if response is not None else None
-        time.sleep(policy.delay(attempt + 1, retry_after(given)))
+        time.sleep(self._policy.delay(attempt + 1, retry_after(given)))
 
     def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
                 retry_500: bool = True) -> httpx.Response:  # fmt: skip

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +43,9 @@ from adapter.errors import Finding, Level
 from adapter.mds.record import MdsRecord
 from adapter.mds.rules import RuleConfig, check_record
 from adapter.omop.rows import OmopRows
-from adapter.omop.schema import qualified_name
+from adapter.omop.schema import Dialect, qualified_name
 from adapter.sources.jsonl import dumps
-from adapter.stores.bulk import dialect_of
+from adapter.stores.bulk import Statement, dialect_of, run_many
 from adapter.stores.concepts import DbResolver, condition_codes
 from adapter.stores.incoming import Incoming, Tombstone, chunks, quarantine_row
 from adapter.stores.load_report import LoadReport, Outcome
@@ -56,6 +56,8 @@ from adapter.stores.record_store import (
     Stored,
     lock,
     stored,
+    stored_rows,
+    stored_statement,
 )
 from adapter.stores.runs import (
     finish_run,
@@ -133,9 +135,29 @@ def _is_unchanged(run: _Run, location: str, previous: Stored | None, digest: str
     )  # fmt: skip
 
 
-def _known(conn: Connection, chunk: list[Incoming]) -> dict[tuple[str, str], Stored]:
-    ids = {i.record_id for i in chunk if i.record_id is not None}
-    return {(s.institution, s.record_id): s for s in stored(conn, ids)}
+def _known(conn: Connection, chunk: Sequence[Incoming]) -> dict[tuple[str, str], Stored]:
+    return _by_key(stored(conn, {i.record_id for i in chunk if i.record_id is not None}))
+
+
+def _known_statement(dialect: Dialect, chunk: Sequence[Incoming]) -> Statement:
+    """`_known` as a statement to send with others; `_by_key(stored_rows(rows))` reads it."""
+    return stored_statement(dialect, [i.record_id for i in chunk if i.record_id is not None])
+
+
+def _by_key(found: Iterable[Stored]) -> dict[tuple[str, str], Stored]:
+    return {(s.institution, s.record_id): s for s in found}
+
+
+def _committed_state(
+    conn: Connection, resolve: DbResolver, chunk: Sequence[Incoming]
+) -> dict[tuple[str, str], Stored]:
+    """Before the lock: the concepts the chunk's records will ask for (into `resolve`) and
+    the committed state of its records, in one round trip on PostgreSQL (bulk.run_many)."""
+    codes = condition_codes(i.item for i in chunk if isinstance(i.item, MdsRecord))
+    *concepts, committed = run_many(conn, [*resolve.prefetch_statements(conn, codes),
+                                           _known_statement(dialect_of(conn), chunk)])  # fmt: skip
+    resolve.prefetched(concepts)
+    return _by_key(stored_rows(committed))
 
 
 _Early = tuple[bytes, str, OmopRows, list[Finding], list[Finding]]
@@ -148,9 +170,7 @@ def _premap(conn: Connection, run: _Run, chunk: list[Incoming]) -> dict[str, _Ea
     Nothing here is decided: the chunk reads the stored state again under the lock, maps what
     this guess missed and drops what it mapped in vain, so writers serialise only on the
     decisions, the id allocation and the inserts."""
-    records = [i.item for i in chunk if isinstance(i.item, MdsRecord)]
-    run.resolve.prefetch(conn, condition_codes(records))
-    return _map_needed(run, chunk, _known(conn, chunk))
+    return _map_needed(run, chunk, _committed_state(conn, run.resolve, chunk))
 
 
 def _map_needed(

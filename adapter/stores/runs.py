@@ -68,21 +68,7 @@ def _runs(conn: Connection) -> str:
 
 def start_run(conn: Connection, command: str, details: Mapping[str, Any]) -> int:
     """Insert the run row (status running) and return its id; commit it at once."""
-    now = datetime.now(UTC).isoformat()
-    row = conn.execute(
-        sa.text(
-            f"INSERT INTO {_runs(conn)} "
-            "(command, started_at, finished_at, software_version, details) "
-            "VALUES (:command, :now, :now, :version, :details) RETURNING run_id"
-        ),
-        {
-            "command": command,
-            "now": now,
-            "version": software_version(),
-            "details": json.dumps({**details, "status": "running"}, sort_keys=True),
-        },
-    )
-    return int(row.scalar_one())
+    return start_runs(conn, command, [details])[0]
 
 
 def start_runs(conn: Connection, command: str, details: Sequence[Mapping[str, Any]]) -> list[int]:

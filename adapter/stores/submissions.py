@@ -38,18 +38,27 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from adapter.mds.record import MdsRecord
 from adapter.mds.rules import RuleConfig
-from adapter.omop.schema import Dialect
 from adapter.stores.audit import AuditEntry, audits_statement
-from adapter.stores.bulk import Statement, dialect_of, run_many
-from adapter.stores.concepts import DbResolver, condition_codes
+from adapter.stores.bulk import dialect_of, run_many
+from adapter.stores.concepts import DbResolver
 from adapter.stores.incoming import Incoming
-from adapter.stores.load import _decide, _details, _Early, _map_needed, _maps, _new_run, _Run
+from adapter.stores.load import (
+    _by_key,
+    _committed_state,
+    _decide,
+    _details,
+    _Early,
+    _known_statement,
+    _map_needed,
+    _maps,
+    _new_run,
+    _Run,
+)
 from adapter.stores.load_report import LoadReport
 from adapter.stores.load_write import Part, write_chunk
 from adapter.stores.pseudonym import Pseudonymiser
-from adapter.stores.record_store import Stored, lock_statement, stored_rows, stored_statement
+from adapter.stores.record_store import lock_statement, stored_rows
 from adapter.stores.runs import (
     cdm_source_state,
     cdm_source_statement,
@@ -135,12 +144,7 @@ def _write_together(
     resolve, worklist = DbResolver(terminology), Collector(terminology, pseudonym)
     with engine.begin() as conn:
         dialect = dialect_of(conn)
-        every = [i for job in jobs for i in job.items]
-        codes = condition_codes(i.item for i in every if isinstance(i.item, MdsRecord))
-        prefetch = resolve.prefetch_statements(conn, codes)
-        *concepts, committed = run_many(conn, [*prefetch, _state_statement(dialect, every)])
-        resolve.prefetched(concepts)
-        known = _state(committed)
+        known = _committed_state(conn, resolve, [i for job in jobs for i in job.items])
         runs: list[tuple[Job, _Run, dict[str, _Early]]] = []
         for job in jobs:
             run = _new_run(LoadReport(0), job.source, maps, pseudonym, terminology, None,
@@ -153,7 +157,7 @@ def _write_together(
             start_runs_statement(dialect, "load", [{"source": job.source} for job in jobs]),
             *([lock] if lock is not None else []),
             cdm_source_statement(dialect),
-            _state_statement(dialect, [i for job in rounds[0] for i in job.items]),
+            _known_statement(dialect, [i for job in rounds[0] for i in job.items]),
         ])  # fmt: skip
         reports = [LoadReport(run_id, outcomes={}) for run_id in run_ids(ids)]
         stale, vocabulary = cdm_source_state(source, label)
@@ -161,17 +165,16 @@ def _write_together(
         for number, round_ in enumerate(rounds):
             if number:
                 items = [i for job in round_ for i in job.items]
-                current = run_many(conn, [_state_statement(dialect, items)])[0]
-            known = _state(current)
+                current = run_many(conn, [_known_statement(dialect, items)])[0]
+            known = _by_key(stored_rows(current))
             parts: list[Part] = []
-            for (job, run, premapped), report in zip(runs[at:], reports[at:], strict=False):
-                if len(parts) == len(round_):
-                    break
+            end = at + len(round_)
+            for (job, run, premapped), report in zip(runs[at:end], reports[at:end], strict=True):
                 run = replace(run, run_id=report.run_id, unmapped=report.unmapped)
                 parts.append(_decide(run, job.items, report, premapped, known))
             worklist.flush(conn)
             write_chunk(conn, parts)
-            at += len(round_)
+            at = end
         seconds = time.perf_counter() - started
         receipts: list[AuditEntry] = []
         for (job, _, _), report in zip(runs, reports, strict=True):
@@ -188,15 +191,6 @@ def _write_together(
             write_cdm_source(conn, reports[-1].run_id, label, reports[-1].counts(), vocabulary)
     for job, report in zip(jobs, reports, strict=True):
         job.report = report
-
-
-def _state_statement(dialect: Dialect, items: Sequence[Incoming]) -> Statement:
-    """The stored state of the items' records (`load._known`) as a statement."""
-    return stored_statement(dialect, [i.record_id for i in items if i.record_id is not None])
-
-
-def _state(rows: Sequence[Sequence[Any]]) -> dict[tuple[str, str], Stored]:
-    return {(s.institution, s.record_id): s for s in stored_rows(rows)}
 
 
 class GroupWriter:

@@ -85,13 +85,6 @@ def is_mapped(terminology: Terminology, system: str, code: str) -> bool:
     if system == ICDO3_CONDITION_SYSTEM:
         histology, _, site = code.partition("-")
         return terminology.condition_concept_id(histology, site) is not None
-    return _mds_mapped(terminology, system, code)
-
-
-@lru_cache(maxsize=4096)
-def _mds_mapped(terminology: Terminology, system: str, code: str) -> bool:
-    """`is_mapped` for the MDS code systems: a few hundred pairs, asked ~25 times a record
-    (the maps are immutable once loaded, so the answer is cached per Terminology)."""
     if system.startswith(MDS_CODESYSTEM_BASE):
         element = system.removeprefix(MDS_CODESYSTEM_BASE).replace("-", "_")
         return terminology.omop_concept_id(element, code) is not None

@@ -20,7 +20,7 @@ from adapter.mds.synth import generate
 from adapter.stores import concepts
 from adapter.stores.incoming import read_incoming
 from adapter.stores.load import LoadReport, load_records
-from adapter.stores.omop_db import find_concepts, init_db
+from adapter.stores.omop_db import init_db
 from adapter.stores.pseudonym import Pseudonymiser
 from tests.db.helpers import dialect_of, rows
 from tests.db.loading import KEY, write_lines
@@ -82,14 +82,14 @@ def test_concepts_are_looked_up_once_per_chunk_not_per_record(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = find_concepts
+    real = concepts.concepts_statement
 
-    def counting(target: Any, codes: Any) -> dict[tuple[str, str], int]:
+    def counting(dialect: Any, vocabulary_id: str, codes: Any) -> Any:
         codes = list(codes)
         calls.append(len(codes))
-        return real(target, codes)
+        return real(dialect, vocabulary_id, codes)
 
-    monkeypatch.setattr(concepts, "find_concepts", counting)  # what DbResolver calls
+    monkeypatch.setattr(concepts, "concepts_statement", counting)  # what DbResolver queries
     init_db(db_url)
     records = [r for r, _ in generate(40, 5)]
     report = _load(db_url, write_lines(tmp_path / "in.jsonl", records), chunk_size=10)
