@@ -30,7 +30,7 @@ run: $(STAMP)
 	$(BIN)/mds-adapter db init --db $(DEMO_DB)
 	MDS_ADAPTER_PSEUDONYM_KEY=$(DEMO_KEY) $(BIN)/mds-adapter load $(OUT)/sample.jsonl --db $(DEMO_DB)
 	$(BIN)/mds-adapter export --db $(DEMO_DB) --to mds -o $(OUT)/exported.jsonl
-	cmp $(OUT)/sample.jsonl $(OUT)/exported.jsonl && echo "export equals the sample"
+	$(BIN)/mds-adapter compare $(OUT)/sample.jsonl $(OUT)/exported.jsonl --omop-losses
 ifeq ($(RUN_SERVE),yes)
 	@echo "serving the FHIR API on $(DEMO_DB) at http://127.0.0.1:8080/fhir (token demo-token; Ctrl-C stops)"
 	MDS_ADAPTER_PSEUDONYM_KEY=$(DEMO_KEY) MDS_ADAPTER_API_KEYS='$(DEMO_KEYS)' \

@@ -15,7 +15,7 @@ from adapter.mds.rules import RULES, RuleConfig, check_record, eligible
 from adapter.sources.csv_table import read_csv, write_csv
 from adapter.sources.jsonl import read_jsonl, write_jsonl
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "RULES",

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import typer
 
-from adapter.cli import convert, db, forms, load, pull, push, records, serve, terminology
+from adapter.cli import (
+    compare,
+    convert,
+    db,
+    forms,
+    load,
+    pull,
+    push,
+    records,
+    serve,
+    terminology,
+)
 
 __all__ = ["app", "main"]
 
@@ -23,6 +34,7 @@ db.register(app)
 app.add_typer(terminology.app, name="terminology")
 terminology.register(app)
 convert.register(app)
+compare.register(app)
 forms.register(app)
 load.register(app)
 serve.register(app)

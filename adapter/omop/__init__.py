@@ -33,7 +33,16 @@ from pydantic import ValidationError
 from adapter.errors import Finding, Level
 from adapter.mds.record import MdsRecord
 from adapter.mds.types import partial_date_bounds
-from adapter.omop import condition, death, episode, measurement, observation, person, procedure
+from adapter.omop import (
+    condition,
+    dates,
+    death,
+    episode,
+    measurement,
+    observation,
+    person,
+    procedure,
+)
 from adapter.omop.mapping import Reader, Resolver, Writer, bundled_resolver, conventions
 from adapter.omop.rows import OmopRows, Ref
 from adapter.terminology import Terminology
@@ -77,7 +86,8 @@ def to_omop(
     resolve: Resolver | None = None,
 ) -> tuple[OmopRows, list[Finding]]:
     """The CDM rows of one record and what could not be mapped (pure; see the module doc)."""
-    w = Writer(record, conventions(terminology), _anchor(record))
+    anchor = _anchor(record)
+    w = Writer(record, conventions(terminology), anchor, dates.bounds(record, anchor))
     if w.anchor is None:
         w.finding("omop.no-date", Level.ERROR,
                   "the record has no date at all: OMOP rows need one", ("diagnosis_date",),

@@ -38,13 +38,13 @@ def to_omop(w: Writer, resolve: Resolver) -> int:
                 ("histology_icdo3", "primary_site_icdo3"),
                 (r.histology_icdo3, r.primary_site_icdo3),
             )  # fmt: skip
-    start = w.date_or_estimate("diagnosis_date", r.diagnosis_date)
+    start, type_concept = w.date_or_estimate("diagnosis_date", r.diagnosis_date)
     w.add("condition_occurrence", {
         "condition_occurrence_id": CONDITION,
         "person_id": PERSON,
         "condition_concept_id": concept or 0,
         "condition_start_date": start,
-        "condition_type_concept_id": w.c.type,
+        "condition_type_concept_id": type_concept,
         "condition_source_value": source_value(r.histology_icdo3, r.primary_site_icdo3),
         "condition_source_concept_id": concept or 0,
     })  # fmt: skip

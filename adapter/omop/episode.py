@@ -4,9 +4,11 @@
   condition (1147127) and the biopsy (1147082); start = diagnosis, end = last contact
 - surgery: 32939 Cancer Surgery, object = the surgery procedure concept, event = the surgery
 - radiotherapy: 32940 Cancer Radiotherapy, object = 4029715, event = the course
-- systemic therapy: 32941 Cancer Drug Treatment, object = 0 (the regimen is free text: no
-  HemOnc concept; episode_source_value holds its first 50 characters), event = the 4273629
-  procedure
+- systemic therapy: 32941 Cancer Drug Treatment, object = 4273629 Chemotherapy, the course's
+  procedure concept: the MDS regimen is free text, so no HemOnc regimen concept can be named,
+  and the CDM's convention for Treatment Episodes is an object from the Procedure domain or
+  the Regimen class (Field_Level.csv, episode_object_concept_id), never 0;
+  episode_source_value holds the regimen's first 50 characters; event = the 4273629 procedure
 - recurrence: 2000100002 Recurrence (IDEA4RC custom), start = local_recurrence_date
 - progression: 32949 Disease Progression, start = distant_metastasis_date
 
@@ -30,8 +32,8 @@ _DYNAMICS = (
 )
 
 
-def _episode(w: Writer, key: str, start: object, end: object, obj: int,
-             source: str | None, parent: Ref | None = DISEASE) -> Ref:  # fmt: skip
+def _episode(w: Writer, key: str, start: object, end: object, obj: int, source: str | None,
+             type_concept: int, parent: Ref | None = DISEASE) -> Ref:  # fmt: skip
     ref = DISEASE if key == "disease" else Ref("episode", key)
     w.add("episode", {
         "episode_id": ref,
@@ -41,7 +43,7 @@ def _episode(w: Writer, key: str, start: object, end: object, obj: int,
         "episode_end_date": end,
         "episode_parent_id": parent,
         "episode_object_concept_id": obj,
-        "episode_type_concept_id": w.c.type,
+        "episode_type_concept_id": type_concept,
         "episode_source_value": source,
     })  # fmt: skip
     return ref
@@ -58,7 +60,16 @@ def _event(w: Writer, episode: Ref, event: Ref) -> None:
 def to_omop(w: Writer, condition_concept: int) -> None:
     r = w.record
     source = source_value(r.histology_icdo3, r.primary_site_icdo3)
-    _episode(w, "disease", w.anchor, r.date_of_last_contact, condition_concept, source, None)
+    _episode(
+        w,
+        "disease",
+        w.anchor,
+        r.date_of_last_contact,
+        condition_concept,
+        source,
+        w.anchor_type,
+        None,
+    )
     _event(w, DISEASE, CONDITION)
     biopsy = w.treatments.get("biopsy")
     if biopsy is not None:
@@ -68,13 +79,14 @@ def to_omop(w: Writer, condition_concept: int) -> None:
         if t is None:
             continue
         regimen = r.systemic_regimen if key == "systemic_therapy" else None
-        obj = 0 if key == "systemic_therapy" else t.concept
-        episode = _episode(w, key, t.start, t.end, obj, regimen[:50] if regimen else None)
+        episode = _episode(
+            w, key, t.start, t.end, t.concept, regimen[:50] if regimen else None, t.type
+        )
         _event(w, episode, t.ref)
     for key, name in _DYNAMICS:
         date = getattr(r, name)
         if date is not None:
-            _episode(w, key, date, None, condition_concept, name)
+            _episode(w, key, date, None, condition_concept, name, w.c.type)
 
 
 def from_omop(v: Reader) -> None:

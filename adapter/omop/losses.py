@@ -20,7 +20,16 @@ from typing import Any, Literal
 from adapter.mds.dictionary import element
 from adapter.mds.record import MdsRecord
 
-__all__ = ["LOSSES", "Loss", "Status", "expected_back", "normalise", "render"]
+__all__ = [
+    "LOSSES",
+    "REGIMEN_LENGTH",
+    "Loss",
+    "Status",
+    "as_exported",
+    "expected_back",
+    "normalise",
+    "render",
+]
 
 Status = Literal["mapped", "normalised", "kept-in-record-store", "lossy"]
 
@@ -44,19 +53,26 @@ _DECLARED: dict[str, Loss] = {
     "metastasis_sites_at_diagnosis": Loss(
         "normalised", "one MEASUREMENT per site: read back as a set, in dictionary order"),
     "systemic_regimen": Loss(
-        "mapped", "OBSERVATION.value_as_string holds 60 characters: a longer text is cut and "
-        "reported (omop.truncated); the record store keeps it whole"),
+        "lossy", "OBSERVATION.value_as_string holds 60 characters: a longer text comes back cut "
+        "to its first 60 and is reported when written (omop.truncated); the record store "
+        "keeps it whole"),
 }  # fmt: skip
 LOSSES: dict[str, Loss] = {
     name: _DECLARED.get(name, Loss("mapped")) for name in MdsRecord.model_fields
 }
 
 
+REGIMEN_LENGTH = 60
+"""OBSERVATION.value_as_string is varchar(60) (adapter/omop/observation.py TEXT_LENGTH)."""
+
+
 def normalise(name: str, value: Any) -> Any:
-    """The value as a `normalised` element comes back."""
+    """The value as a `normalised` (or, where it is predictable, `lossy`) element comes back."""
     if name == "metastasis_sites_at_diagnosis" and value is not None:
         order = element(name).codes
         return sorted(value, key=order.index)
+    if name == "systemic_regimen" and value is not None:
+        return value[:REGIMEN_LENGTH]
     return value
 
 
@@ -67,10 +83,21 @@ def expected_back(record: MdsRecord, *, record_id_given: bool = True) -> dict[st
         value = getattr(record, name)
         if loss.status == "kept-in-record-store":
             value = record.record_id if name == "record_id" and record_id_given else None
-        elif loss.status == "normalised":
+        elif loss.status in ("normalised", "lossy"):
             value = normalise(name, value)
         out[name] = value
     return out
+
+
+def as_exported(record: MdsRecord) -> MdsRecord:
+    """The record as `export --from cdm` gives it back: the CDM's declared losses applied, and
+    what the record store keeps (record id, institution) put back as the store does."""
+    changes = {
+        name: normalise(name, getattr(record, name))
+        for name, loss in LOSSES.items()
+        if loss.status in ("normalised", "lossy")
+    }
+    return record.model_copy(update=changes)
 
 
 def render() -> str:

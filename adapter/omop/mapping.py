@@ -78,6 +78,9 @@ OBSERVED = (
 the code in value_source_value and its mapped concept (if any) in value_as_concept_id."""
 
 _PROCEDURE_CODED = ("biopsy_type", "surgery_type")
+_PERSON_CODED = ("sex",)
+"""Coded PERSON columns: sex → gender_concept_id (8507 / 8532; other and unknown have no
+standard Gender concept and stay 0, gender_source_value keeps the code)."""
 
 
 def read_conventions(path: Path = CONVENTIONS_FILE) -> dict[str, int]:
@@ -112,7 +115,7 @@ def conventions(terminology: Terminology) -> Conventions:
     question = {k.removeprefix("question."): v for k, v in ids.items() if k.startswith("question.")}
     value: dict[tuple[str, str], int] = {}
     unmatched: set[tuple[str, str]] = set()
-    for name in (*MODIFIERS, *OBSERVED, *_PROCEDURE_CODED):
+    for name in (*MODIFIERS, *OBSERVED, *_PROCEDURE_CODED, *_PERSON_CODED):
         for code in element(name).codes:
             cid = terminology.omop_concept_id(name, code)
             if cid is not None:
@@ -164,17 +167,25 @@ class Treatment:
     start: dt.date | None
     end: dt.date | None
     concept: int
+    type: int
+    """The type concept of rows dated at `start`: `type.derived` when the start is a bound."""
 
 
 class Writer:
     """Rows of one record under construction, with the findings met on the way."""
 
-    __slots__ = ("anchor", "c", "findings", "record", "rows", "treatments")
+    __slots__ = ("anchor", "anchor_type", "bounds", "c", "findings", "record", "rows",
+                 "treatments")  # fmt: skip
 
-    def __init__(self, record: MdsRecord, c: Conventions, anchor: dt.date | None) -> None:
+    def __init__(self, record: MdsRecord, c: Conventions, anchor: dt.date | None,
+                 bounds: dict[str, dt.date | None] | None = None) -> None:  # fmt: skip
         self.record = record
         self.c = c
         self.anchor = anchor
+        self.anchor_type = c.type if record.diagnosis_date is not None else c.ids["type.derived"]
+        """The type concept of rows dated at the anchor: derived when no diagnosis date."""
+        self.bounds = bounds or {}
+        """element → the date it is written at when the record lacks it (dates.bounds)."""
         self.rows: OmopRows = {}
         self.findings: list[Finding] = []
         self.treatments: dict[str, Treatment] = {}
@@ -192,22 +203,28 @@ class Writer:
                 values: tuple[Any, ...]) -> None:  # fmt: skip
         self.findings.append(Finding(code, level, message, self.record.record_id, elements, values))
 
-    def date_or_estimate(self, name: str, value: dt.date | None, event: Ref | None = None,
-                         fallback: dt.date | None = None) -> dt.date | None:  # fmt: skip
-        """The element's date, or an estimate marked by a `date_not_recorded` observation."""
+    def date_or_estimate(self, name: str, value: dt.date | None,
+                         event: Ref | None = None) -> tuple[dt.date | None, int]:  # fmt: skip
+        """The element's date and the type concept of rows at it: the recorded date (the
+        registry's type), else its bound (dates.bounds; else the anchor), typed derived and
+        marked by a `date_not_recorded` observation."""
         if value is not None:
-            return value
-        estimate = fallback or self.anchor
+            return value, self.c.type
+        derived = self.c.ids["type.derived"]
+        estimate = self.bounds.get(name) or self.anchor
         self.observe(
             "date_not_recorded", estimate, code=name, key=f"not-recorded/{name}", event=event,
-            concept=self.c.ids["observation.date_not_recorded"],
+            concept=self.c.ids["observation.date_not_recorded"], type_concept=derived,
         )  # fmt: skip
-        return estimate
+        return estimate, derived
 
-    def event(self, key: str) -> tuple[Ref, dt.date | None]:
-        """Where a modifier of treatment `key` links, and its date (else: the tumour)."""
+    def event(self, key: str) -> tuple[Ref, dt.date | None, int]:
+        """Where a modifier of treatment `key` links, its date and that date's type concept
+        (else: the tumour, at the anchor)."""
         found = self.treatments.get(key)
-        return (found.ref, found.start) if found is not None else (CONDITION, self.anchor)
+        if found is not None:
+            return found.ref, found.start, found.type
+        return CONDITION, self.anchor, self.anchor_type
 
     def observe(
         self,
@@ -218,6 +235,7 @@ class Writer:
         key: str | None = None,
         event: Ref | None = CONDITION,
         concept: int | None = None,
+        type_concept: int | None = None,
         **values: Any,
     ) -> None:
         """One OBSERVATION: question `concept` (default: the element's), the code verbatim."""
@@ -231,7 +249,7 @@ class Writer:
             "person_id": PERSON,
             "observation_concept_id": concept if concept is not None else c.question[name],
             "observation_date": date,
-            "observation_type_concept_id": c.type,
+            "observation_type_concept_id": type_concept if type_concept is not None else c.type,
             "value_as_concept_id": value_concept,
             "observation_source_value": name,
             "value_source_value": code,

@@ -30,7 +30,7 @@ NUMBERS = (
     # element, unit key (conventions.csv) or None, unit source value, linked treatment
     ("tumour_size_cm", "unit.cm", "cm", None),
     ("percent_necrosis_post_neoadjuvant", "unit.percent", "%", "surgery"),
-    ("radiotherapy_total_dose_gy", None, "Gy", "radiotherapy"),
+    ("radiotherapy_total_dose_gy", "unit.gy", "Gy", "radiotherapy"),
     ("radiotherapy_fractions", None, None, "radiotherapy"),
 )
 _LIST = "metastasis_sites_at_diagnosis"
@@ -38,14 +38,14 @@ _SITE_ORDER = {code: i for i, code in enumerate(element(_LIST).codes)}
 _INTEGERS = frozenset({"radiotherapy_fractions"})
 
 
-def _row(w: Writer, key: str, concept: int, date: dt.date | None, event: Ref,
+def _row(w: Writer, key: str, concept: int, date: dt.date | None, event: Ref, type_concept: int,
          **values: Any) -> None:  # fmt: skip
     w.add("measurement", {
         "measurement_id": Ref("measurement", key),
         "person_id": PERSON,
         "measurement_concept_id": concept,
         "measurement_date": date,
-        "measurement_type_concept_id": w.c.type,
+        "measurement_type_concept_id": type_concept,
         "measurement_event_id": event,
         "meas_event_field_concept_id": w.c.ids[f"field.{event.table}"],
         **values,
@@ -58,20 +58,20 @@ def to_omop(w: Writer) -> None:
         value = getattr(r, name)
         if value is None:
             continue
-        event, date = w.event("surgery") if name == "surgical_margin_r" else w.event("")
+        event, date, kind = w.event("surgery" if name == "surgical_margin_r" else "")
         for code in value if name == _LIST else (value,):
             key = f"{name}/{code}" if name == _LIST else name
             concept = c.value.get((name, code))
             if concept is None:
-                w.observe(name, date, code=code, key=key, event=event)
+                w.observe(name, date, code=code, key=key, event=event, type_concept=kind)
             else:
-                _row(w, key, concept, date, event, measurement_source_value=code)
+                _row(w, key, concept, date, event, kind, measurement_source_value=code)
     for name, unit, unit_source, treatment in NUMBERS:
         number = getattr(r, name)
         if number is None:
             continue
-        event, date = w.event(treatment or "")
-        _row(w, name, c.ids[f"measurement.{name}"], date, event, value_as_number=number,
+        event, date, kind = w.event(treatment or "")
+        _row(w, name, c.ids[f"measurement.{name}"], date, event, kind, value_as_number=number,
              unit_concept_id=c.ids[unit] if unit else None, unit_source_value=unit_source,
              measurement_source_value=name)  # fmt: skip
 

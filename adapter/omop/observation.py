@@ -23,11 +23,12 @@ concepts keep IDEA4RC's ids, so their queries on value_as_concept_id still find 
 from __future__ import annotations
 
 from adapter.errors import Level
+from adapter.omop.losses import REGIMEN_LENGTH
 from adapter.omop.mapping import MODIFIERS, OBSERVED, Reader, Writer
 
 __all__ = ["TEXT_LENGTH", "from_omop", "to_omop"]
 
-TEXT_LENGTH = 60  # OBSERVATION.value_as_string is varchar(60)
+TEXT_LENGTH = REGIMEN_LENGTH  # OBSERVATION.value_as_string is varchar(60)
 _TREATMENT = {
     "surgery_performed": "surgery",
     "surgical_margin_enneking": "surgery",
@@ -45,22 +46,31 @@ _CODED_ELSEWHERE = frozenset({*MODIFIERS, "biopsy_type", "surgery_type"})
 
 def to_omop(w: Writer) -> None:
     r = w.record
-    last = r.date_of_last_contact or w.anchor
+    last = r.date_of_last_contact or w.bounds.get("last_known") or w.anchor
+    last_type = w.c.type if r.date_of_last_contact is not None else w.c.ids["type.derived"]
     for name in OBSERVED:
         code = getattr(r, name)
         if code is None:
             continue
-        event, date = w.event(_TREATMENT.get(name, ""))
-        w.observe(name, last if name in _FOLLOW_UP else date, code=code, event=event)
+        event, date, kind = w.event(_TREATMENT.get(name, ""))
+        if name in _FOLLOW_UP:
+            date, kind = last, last_type
+        w.observe(name, date, code=code, event=event, type_concept=kind)
     if r.systemic_regimen is not None:
-        event, date = w.event("systemic_therapy")
+        event, date, kind = w.event("systemic_therapy")
         text = r.systemic_regimen
         if len(text) > TEXT_LENGTH:
             w.finding("omop.truncated", Level.WARNING,
                       f"systemic_regimen is longer than OBSERVATION.value_as_string "
                       f"({TEXT_LENGTH} characters): cut; the record store keeps it whole",
                       ("systemic_regimen",), (text,))  # fmt: skip
-        w.observe("systemic_regimen", date, event=event, value_as_string=text[:TEXT_LENGTH])
+        w.observe(
+            "systemic_regimen",
+            date,
+            event=event,
+            value_as_string=text[:TEXT_LENGTH],
+            type_concept=kind,
+        )
     if r.date_of_last_contact is not None:
         w.observe("date_of_last_contact", r.date_of_last_contact)
 
@@ -78,6 +88,8 @@ def from_omop(v: Reader) -> None:
             f[name] = v.date(o.get("observation_date"))
         elif name == "systemic_regimen":
             f[name] = o.get("value_as_string")
+        elif name == "institution_country":
+            f[name] = o.get("value_source_value")
         else:
             code = v.code(name, o.get("value_source_value"), o.get("value_as_concept_id"))
             if name == "metastasis_sites_at_diagnosis":

@@ -4,7 +4,14 @@
 |---|---|
 | record_id | PERSON.person_source_value = pseudonym(record_id); read back from the store |
 | institution | CARE_SITE.care_site_source_value = pseudonym(institution); PERSON.care_site_id |
-| institution_country | LOCATION.country_source_value (ISO alpha-2), CARE_SITE.location_id |
+| institution_country | OBSERVATION (question institution_country); the care site's LOCATION |
+
+One CARE_SITE per institution and one LOCATION per country, shared by every person of that
+institution (rows.SHARED_TABLES): the care site's Ref key is the institution's pseudonym, the
+location's the country. The store writes a shared row once (the first record that names it;
+a care site without a location gets the first country a later record gives), so the record's
+own institution_country is also an OBSERVATION of its own: a record that leaves the country
+out, or disagrees with its institution's other records, still reads back as written.
 | sex | PERSON.gender_concept_id (8507 / 8532, else 0), gender_source_value = the code |
 | birth_date | PERSON.year_of_birth, month_of_birth, day_of_birth: the precision is which are set |
 | age_at_diagnosis | OBSERVATION (question age_at_diagnosis), value_as_number, unit year |
@@ -25,10 +32,8 @@ from adapter.errors import ConfigurationError, Level
 from adapter.omop.mapping import PERSON, Reader, Writer
 from adapter.omop.rows import Ref
 
-__all__ = ["CARE_SITE", "LOCATION", "from_omop", "observation_period", "to_omop"]
+__all__ = ["care_site_ref", "from_omop", "location_ref", "observation_period", "to_omop"]
 
-CARE_SITE = Ref("care_site", "institution")
-LOCATION = Ref("location", "institution")
 _SOURCE_VALUE_LENGTH = 50
 
 
@@ -40,6 +45,16 @@ def _pseudonym(pseudonym: Callable[[str], str], value: str) -> str:
             "(CDM *_source_value columns are varchar(50)), never the value itself"
         )
     return out
+
+
+def location_ref(country: str) -> Ref:
+    """The shared LOCATION of a country."""
+    return Ref("location", f"country/{country}")
+
+
+def care_site_ref(institution_pseudonym: str) -> Ref:
+    """The shared CARE_SITE of an institution (keyed by its pseudonym, never its name)."""
+    return Ref("care_site", f"institution/{institution_pseudonym}")
 
 
 def to_omop(w: Writer, pseudonym: Callable[[str], str]) -> None:
@@ -58,7 +73,19 @@ def to_omop(w: Writer, pseudonym: Callable[[str], str]) -> None:
                       "PERSON.year_of_birth is required: no birth date, age or date to derive it",
                       ("birth_date", "age_at_diagnosis"), (None, r.age_at_diagnosis))  # fmt: skip
         w.date_or_estimate("birth_date", None, event=None)
-    has_site = r.institution is not None or r.institution_country is not None
+    site = None
+    if r.institution is not None:
+        source = _pseudonym(pseudonym, r.institution)
+        site = care_site_ref(source)
+        country = r.institution_country
+        w.add("care_site", {
+            "care_site_id": site,
+            "location_id": location_ref(country) if country is not None else None,
+            "care_site_source_value": source,
+        })  # fmt: skip
+        if country is not None:
+            w.add("location", {"location_id": location_ref(country),
+                               "country_source_value": country})  # fmt: skip
     w.add("person", {
         "person_id": PERSON,
         "gender_concept_id": c.value.get(("sex", r.sex), 0) if r.sex else 0,
@@ -67,23 +94,17 @@ def to_omop(w: Writer, pseudonym: Callable[[str], str]) -> None:
         "day_of_birth": day,
         "race_concept_id": 0,
         "ethnicity_concept_id": 0,
-        "care_site_id": CARE_SITE if has_site else None,
+        "care_site_id": site,
         "person_source_value": _pseudonym(pseudonym, r.record_id),
         "gender_source_value": r.sex,
     })  # fmt: skip
-    if has_site:
-        w.add("care_site", {
-            "care_site_id": CARE_SITE,
-            "location_id": LOCATION if r.institution_country is not None else None,
-            "care_site_source_value": (
-                _pseudonym(pseudonym, r.institution) if r.institution is not None else None
-            ),
-        })  # fmt: skip
     if r.institution_country is not None:
-        w.add("location", {"location_id": LOCATION, "country_source_value": r.institution_country})
+        w.observe("institution_country", w.anchor, code=r.institution_country,
+                  type_concept=w.anchor_type)  # fmt: skip
     if r.age_at_diagnosis is not None:
         w.observe("age_at_diagnosis", w.anchor, value_as_number=r.age_at_diagnosis,
-                  unit_concept_id=c.ids["unit.year"], unit_source_value="a")  # fmt: skip
+                  unit_concept_id=c.ids["unit.year"], unit_source_value="a",
+                  type_concept=w.anchor_type)  # fmt: skip
 
 
 def observation_period(w: Writer, dates: Iterable[dt.date | None]) -> None:
@@ -116,10 +137,3 @@ def from_omop(v: Reader, person: dict[str, Any]) -> None:
     if sex is None and person.get("gender_concept_id"):
         sex = v.code("sex", None, person["gender_concept_id"])
     f["sex"] = sex
-    site = next(
-        (s for s in v.table("care_site") if s["care_site_id"] == person.get("care_site_id")), None
-    )
-    if site is not None and site.get("location_id") is not None:
-        for loc in v.table("location"):
-            if loc["location_id"] == site["location_id"]:
-                f["institution_country"] = loc.get("country_source_value")

@@ -37,7 +37,7 @@ def _procedure(w: Writer, key: str, t: Treatment, source: str | None) -> None:
         "procedure_concept_id": t.concept,
         "procedure_date": t.start,
         "procedure_end_date": t.end,
-        "procedure_type_concept_id": w.c.type,
+        "procedure_type_concept_id": t.type,
         "procedure_source_value": source,
     })  # fmt: skip
 
@@ -47,35 +47,37 @@ def to_omop(w: Writer) -> None:
     if r.biopsy_type is not None:
         concept = c.value.get(("biopsy_type", r.biopsy_type))
         if concept is None:
-            w.observe("biopsy_type", w.anchor, code=r.biopsy_type)
+            w.observe("biopsy_type", w.anchor, code=r.biopsy_type, type_concept=w.anchor_type)
         else:
-            _procedure(w, "biopsy", Treatment(BIOPSY, w.anchor, None, concept), r.biopsy_type)
+            biopsy = Treatment(BIOPSY, w.anchor, None, concept, w.anchor_type)
+            _procedure(w, "biopsy", biopsy, r.biopsy_type)
     typed = c.value.get(("surgery_type", r.surgery_type)) if r.surgery_type else None
     if r.surgery_type is not None and typed is None:
-        w.observe("surgery_type", w.anchor, code=r.surgery_type)
+        w.observe("surgery_type", w.anchor, code=r.surgery_type, type_concept=w.anchor_type)
     if r.surgery_performed == "yes" or r.surgery_date is not None or typed is not None:
-        start = w.date_or_estimate("surgery_date", r.surgery_date, SURGERY)
+        start, kind = w.date_or_estimate("surgery_date", r.surgery_date, SURGERY)
         concept = typed if typed is not None else c.ids["procedure.surgery"]
         source = r.surgery_type if typed is not None else None
-        _procedure(w, "surgery", Treatment(SURGERY, start, None, concept), source)
+        _procedure(w, "surgery", Treatment(SURGERY, start, None, concept, kind), source)
     if r.radiotherapy_given == "yes" or any(
         v is not None
         for v in (r.radiotherapy_start_date, r.radiotherapy_end_date,
                   r.radiotherapy_total_dose_gy, r.radiotherapy_fractions)
     ):  # fmt: skip
-        start = w.date_or_estimate("radiotherapy_start_date", r.radiotherapy_start_date,
-                                   RADIOTHERAPY)  # fmt: skip
+        start, kind = w.date_or_estimate("radiotherapy_start_date", r.radiotherapy_start_date,
+                                         RADIOTHERAPY)  # fmt: skip
         t = Treatment(RADIOTHERAPY, start, r.radiotherapy_end_date,
-                      c.ids["procedure.radiotherapy"])  # fmt: skip
+                      c.ids["procedure.radiotherapy"], kind)  # fmt: skip
         _procedure(w, "radiotherapy", t, None)
     if r.systemic_therapy_given == "yes" or any(
         v is not None
         for v in (r.systemic_therapy_start_date, r.systemic_therapy_end_date, r.systemic_regimen)
     ):
-        start = w.date_or_estimate("systemic_therapy_start_date", r.systemic_therapy_start_date,
-                                   SYSTEMIC_THERAPY)  # fmt: skip
+        start, kind = w.date_or_estimate(
+            "systemic_therapy_start_date", r.systemic_therapy_start_date, SYSTEMIC_THERAPY
+        )
         t = Treatment(SYSTEMIC_THERAPY, start, r.systemic_therapy_end_date,
-                      c.ids["procedure.systemic_therapy"])  # fmt: skip
+                      c.ids["procedure.systemic_therapy"], kind)  # fmt: skip
         _procedure(w, "systemic_therapy", t, None)
 
 

@@ -8,13 +8,18 @@ through the id crosswalk, once, and reuses it on every later load, so a re-load 
 and an updated record replaces exactly its own rows.
 
     rows: OmopRows = {"person": [{"person_id": Ref("person", "patient"), ...}], ...}
+
+Rows of `SHARED_TABLES` are not any one record's: a CARE_SITE is the institution, a LOCATION
+its country, and OMOP wants one row for each (an analyst counts care sites, ATLAS groups by
+them). Their Ref key is therefore global (the same institution gives the same key in every
+record), and the store writes each such row once and never deletes it with a record.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-__all__ = ["OmopRows", "Ref"]
+__all__ = ["SHARED_TABLES", "OmopRows", "Ref"]
 
 
 class Ref(NamedTuple):
@@ -31,3 +36,6 @@ class Ref(NamedTuple):
 
 
 OmopRows = dict[str, list[dict[str, Any]]]
+
+SHARED_TABLES = frozenset({"care_site", "location"})
+"""Tables whose rows are shared between records: keyed globally, written once, kept."""

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from adapter.errors import Finding
 from adapter.mds.record import MdsRecord
-from adapter.omop.rows import OmopRows
+from adapter.omop.rows import SHARED_TABLES, OmopRows
 from adapter.omop.schema import table
 from adapter.stores.bulk import (
     KEYLESS_OWNERS,
@@ -117,6 +117,8 @@ def _rows_of(conn: Connection, record_nos: list[int]) -> dict[int, OmopRows]:
     owner: dict[tuple[str, int], int] = {}
     ids: dict[str, list[int]] = {}
     for e in crosswalk(conn, record_nos):
+        if e.table_name in SHARED_TABLES:  # a record of an older layout owned its care site
+            continue
         owner[(e.table_name, e.id)] = e.record_no
         ids.setdefault(e.table_name, []).append(e.id)
     out: dict[int, OmopRows] = {no: {} for no in record_nos}
@@ -126,7 +128,26 @@ def _rows_of(conn: Connection, record_nos: list[int]) -> dict[int, OmopRows]:
     for name, column, owning in lookups:
         for row in read_where(conn, name, column, ids[owning]):
             out[owner[(owning, row[column])]].setdefault(name, []).append(row)
+    _add_shared(conn, out)
     return out
+
+
+def _add_shared(conn: Connection, out: dict[int, OmopRows]) -> None:
+    """Each record's CARE_SITE and LOCATION, shared rows found through PERSON.care_site_id."""
+    users: dict[Any, list[int]] = {}
+    for no, rows in out.items():
+        for person in rows.get("person", ()):
+            if person.get("care_site_id") is not None:
+                users.setdefault(person["care_site_id"], []).append(no)
+    places: dict[Any, list[int]] = {}
+    for site in read_where(conn, "care_site", "care_site_id", sorted(users)):
+        for no in users[site["care_site_id"]]:
+            out[no].setdefault("care_site", []).append(site)
+        if site.get("location_id") is not None:
+            places.setdefault(site["location_id"], []).extend(users[site["care_site_id"]])
+    for place in read_where(conn, "location", "location_id", sorted(places)):
+        for no in places[place["location_id"]]:
+            out[no].setdefault("location", []).append(place)
 
 
 def export_records(

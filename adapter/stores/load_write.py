@@ -15,9 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from adapter.mds.record import MdsRecord
-from adapter.omop.rows import OmopRows, Ref
+from adapter.omop.rows import SHARED_TABLES, OmopRows, Ref
 from adapter.omop.schema import Dialect, qualified_name, table
-from adapter.stores.bulk import KEYLESS_OWNERS, dialect_of, insert_tables, owner_column
+from adapter.stores.bulk import (
+    KEYLESS_OWNERS,
+    dialect_of,
+    insert_tables,
+    owner_column,
+    read_where,
+)
 from adapter.stores.load_report import LoadReport
 from adapter.stores.record_store import (
     RECORD_NO,
@@ -28,7 +34,11 @@ from adapter.stores.record_store import (
     crosswalk,
 )
 
-__all__ = ["Mapped", "Part", "RunInfo", "delete_rows", "write_chunk"]
+__all__ = ["SHARED_OWNER", "Mapped", "Part", "RunInfo", "delete_rows", "write_chunk"]
+
+SHARED_OWNER = 0
+"""The crosswalk's record_no for rows no record owns (rows.SHARED_TABLES: one CARE_SITE per
+institution, one LOCATION per country). Records are numbered from 1."""
 
 
 class RunInfo(Protocol):
@@ -102,6 +112,81 @@ def _column_index(name: str, dialect: Dialect) -> dict[str, int]:
     return {c: i for i, c in enumerate(t.column_names)}
 
 
+def _shared(
+    conn: Connection, parts: Sequence[Part]
+) -> tuple[dict[tuple[int, str, str], int], set[tuple[str, int]]]:
+    """The crosswalk ids of the shared rows these parts name, and which of those ids have
+    their row in the CDM now (a shared row no person used any more was dropped; its id stays
+    in the crosswalk, so a record coming back gets the same one)."""
+    keys = {(ref.table, ref.key) for part in parts for m in part.mapped
+            for name in SHARED_TABLES for row in m.rows.get(name, ())
+            for ref in row.values() if ref.__class__ is Ref and ref.table == name}  # fmt: skip
+    if not keys:
+        return {}, set()
+    found: dict[tuple[int, str, str], int] = {}
+    for e in crosswalk(conn, [SHARED_OWNER]):
+        if (e.table_name, e.ref_key) in keys:
+            found[(SHARED_OWNER, e.table_name, e.ref_key)] = e.id
+    present: set[tuple[str, int]] = set()
+    for name in sorted(SHARED_TABLES):
+        ids = [i for (_, t, _), i in found.items() if t == name]
+        column = owner_column(table(name, dialect_of(conn)))[0]
+        present |= {(name, int(row[column])) for row in read_where(conn, name, column, ids)}
+    return found, present
+
+
+def _new_shared(name: str, rows: list[dict[str, Any]], resolved: dict[Ref, int],
+                present: set[tuple[str, int]],
+                located: dict[int, int]) -> list[dict[str, Any]]:  # fmt: skip
+    """The shared rows not in the CDM yet; `present` grows with those this chunk writes. A
+    care site's location, when this record gives one, goes to `located` (care_site_id →
+    location_id): the store fills it in where the care site has none yet."""
+    column = owner_column(table(name, "sqlite"))[0]
+    out = []
+    for row in rows:
+        key = (name, resolved[row[column]])
+        if name == "care_site" and row.get("location_id") is not None:
+            located.setdefault(key[1], resolved[row["location_id"]])
+        if key not in present:
+            present.add(key)
+            out.append(row)
+    return out
+
+
+def _fill_locations(conn: Connection, located: dict[int, int]) -> None:
+    """A care site first written without a country gets the first one a record gives."""
+    if not located:
+        return
+    dialect = dialect_of(conn)
+    t = table("care_site", dialect)
+    conn.execute(
+        sa.text(f"UPDATE {qualified_name(t.name, t.part, dialect)} SET location_id = :location "
+                "WHERE care_site_id = :site AND location_id IS NULL"),
+        [{"site": site, "location": place} for site, place in sorted(located.items())],
+    )  # fmt: skip
+
+
+def _drop_unused_shared(conn: Connection, care_sites: bool) -> None:
+    """Delete the shared rows nothing points at any more: care sites no person uses (after a
+    record was deleted, moved institution, or a new pseudonym key re-keyed the care sites:
+    `care_sites`, since that reads PERSON), and locations no care site uses (a country written
+    by a record whose institution's care site has another). Their crosswalk entries stay (ids
+    are never reused)."""
+    dialect = dialect_of(conn)
+    xwalk = adapter_name("crosswalk", dialect)
+    jobs = [("care_site", "care_site_id", "person")] if care_sites else []
+    jobs.append(("location", "location_id", "care_site"))
+    for name, column, user in jobs:
+        shared, using = table(name, dialect), table(user, dialect)
+        target = qualified_name(shared.name, shared.part, dialect)
+        users = qualified_name(using.name, using.part, dialect)
+        conn.execute(sa.text(
+            f"DELETE FROM {target} WHERE {column} IN (SELECT id FROM {xwalk} "
+            f"WHERE record_no = {SHARED_OWNER} AND table_name = '{name}') AND {column} NOT IN "
+            f"(SELECT {column} FROM {users} WHERE {column} IS NOT NULL)"
+        ))  # fmt: skip
+
+
 def write_chunk(conn: Connection, parts: Sequence[Part]) -> None:
     """Write the parts in the caller's transaction, under the record store lock: the old rows
     of changed and deleted records out, ids for new refs, every table's rows in one batch."""
@@ -111,14 +196,23 @@ def write_chunk(conn: Connection, parts: Sequence[Part]) -> None:
     entries = crosswalk(conn, olds)
     delete_rows(conn, entries)
     ids = {(e.record_no, e.table_name, e.ref_key): e.id for e in entries}
+    shared_ids, present = _shared(conn, parts)
+    ids.update(shared_ids)
+    located: dict[int, int] = {}
     need: dict[str, int] = {RECORD_NO: sum(m.previous is None for p in parts for m in p.mapped)}
     plan: list[tuple[Part, Mapped, list[Ref]]] = []
+    wanted: set[tuple[int, str, str]] = set()
     for part in parts:
         for m in part.mapped:
             refs = _refs(m.rows)
             plan.append((part, m, refs))
             for ref in refs:
-                if m.previous is None or (m.previous.record_no, ref.table, ref.key) not in ids:
+                if ref.table in SHARED_TABLES:
+                    key = (SHARED_OWNER, ref.table, ref.key)
+                    if key not in ids and key not in wanted:
+                        wanted.add(key)
+                        need[ref.table] = need.get(ref.table, 0) + 1
+                elif m.previous is None or (m.previous.record_no, ref.table, ref.key) not in ids:
                     need[ref.table] = need.get(ref.table, 0) + 1
     next_id = allocate(conn, need)
     new_xwalk: list[tuple[int, str, str, int]] = []
@@ -134,7 +228,8 @@ def write_chunk(conn: Connection, parts: Sequence[Part]) -> None:
             record_no = m.previous.record_no
         resolved: dict[Ref, int] = {}
         for ref in refs:
-            key = (record_no, ref.table, ref.key)
+            owner = SHARED_OWNER if ref.table in SHARED_TABLES else record_no
+            key = (owner, ref.table, ref.key)
             if key not in ids:
                 ids[key] = next_id[ref.table]
                 next_id[ref.table] += 1
@@ -143,6 +238,8 @@ def write_chunk(conn: Connection, parts: Sequence[Part]) -> None:
         for name, table_rows in m.rows.items():
             index = _column_index(name, dialect)
             target = out.setdefault(name, [])
+            if name in SHARED_TABLES:
+                table_rows = _new_shared(name, table_rows, resolved, present, located)
             for row in table_rows:
                 # Only the row's own cells are visited (a CDM row sets ~8 of ~20 columns):
                 # this loop runs ~36 times per record and was the load's hot spot.
@@ -186,6 +283,9 @@ def write_chunk(conn: Connection, parts: Sequence[Part]) -> None:
                      "mapping", "record_json", "source", "run_id", "deleted"),
                     new_records))  # fmt: skip
     insert_tables(conn, batches)
+    _fill_locations(conn, located)
+    if olds or out.get("location"):
+        _drop_unused_shared(conn, care_sites=bool(olds))
     if changed:
         conn.execute(
             sa.text(

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from adapter.fhir.ids import resource_uuid
 from tests.api.conftest import READ, WRITE, Dump, bundle, entries, url_of
-from tests.api.test_bundle_requests import owned, records, with_orgs
+from tests.api.test_bundle_requests import assert_only_its_rows_gone, owned, records, with_orgs
 from tests.db.helpers import dialect_of
 from tests.db.loading import dump
 
@@ -52,8 +52,7 @@ def test_delete_by_id_removes_exactly_that_patients_rows_and_a_repost_brings_the
     assert answer["response"]["status"] == "200 OK"  # 204 with its outcome as payload
     assert outcome(answer) == [("information", "informational", "all ok", [])]
     after = dump(url)
-    for name, found in gone.items():
-        assert after[name] == [r for r in before[name] if r not in found], name
+    assert_only_its_rows_gone(url, before, after, gone)
     assert [r for r in after["records"] if r[2] != rid] == [
         r for r in before["records"] if r[2] != rid
     ]

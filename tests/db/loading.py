@@ -10,8 +10,9 @@ import orjson
 
 from adapter.mds.record import MdsRecord
 from adapter.mds.synth import generate
+from adapter.omop.losses import as_exported
 from adapter.omop.schema import Part, qualified_name, tables
-from adapter.sources.jsonl import dumps
+from adapter.sources.jsonl import dumps, read_jsonl
 from adapter.stores.incoming import read_incoming
 from adapter.stores.load import LoadReport, load_records
 from adapter.stores.pseudonym import Pseudonymiser
@@ -24,6 +25,7 @@ __all__ = [
     "VOLATILE",
     "count",
     "dump",
+    "exported_lines",
     "fake_load",
     "projected",
     "write_lines",
@@ -38,6 +40,14 @@ VOLATILE = {
 }
 """Columns that name the run (or a PostgreSQL identity value spent by a rolled-back chunk):
 they differ between an interrupted-then-resumed load and a clean one, by design."""
+
+
+def exported_lines(path: Path) -> bytes:
+    """What `export --from cdm` should write for the MDS JSON Lines at `path`: each record with
+    the CDM's declared losses applied (docs/omop-loss.md), in the same order."""
+    with path.open("rb") as f:
+        records = [r for r in read_jsonl(f) if isinstance(r, MdsRecord)]
+    return b"".join(dumps(as_exported(r)) + b"\n" for r in records)
 
 
 def projected(n: int, seed: int = 7) -> list[MdsRecord]:

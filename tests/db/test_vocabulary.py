@@ -130,7 +130,7 @@ def test_athena_replaces_the_vocabulary_and_logs_each_run(db_url: str, athena_di
     load_vocabulary(db_url, athena_dir)
     assert concept_count(db_url) == 8
     logged = rows(db_url, f"SELECT command, software_version FROM {runs(db_url)} ORDER BY run_id")
-    assert logged == [("vocabulary", "0.1.0"), ("vocabulary", "0.1.0")]
+    assert logged == [("vocabulary", "0.2.0"), ("vocabulary", "0.2.0")]
 
 
 def test_missing_column_names_file_and_column_and_loads_nothing(

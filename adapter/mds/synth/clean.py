@@ -299,7 +299,10 @@ def _treatment(c: _Case) -> None:
         c.f["radiotherapy_fractions"] = fractions
     _record_therapy(c, "systemic_therapy", chemo, sys_timing, sys_start, sys_end)
     if chemo:
-        _maybe(c, "systemic_regimen", p.regimen, 0.7)
+        # Some centres write the regimen out in full; which ones is taken from the diagnosis
+        # date, so the choice draws nothing from the random stream (same seed, same records).
+        spelled = t.SPELLED_OUT.get(p.regimen or "") if dx.toordinal() % 8 == 0 else None
+        _maybe(c, "systemic_regimen", spelled or p.regimen, 0.7)
     pre_op = c.f.get("systemic_therapy_timing") in PRE_OP  # R15: necrosis needs it recorded
     if c.bone and c.f.get("surgery_performed") == "yes" and pre_op:
         necrosis = float(round(rng.betavariate(4, 1.3) * 100))  # most respond, few completely

@@ -35,6 +35,7 @@ __all__ = [
     "RT_TIMING",
     "SACRAL_LATERALITY",
     "SEX",
+    "SPELLED_OUT",
     "STS_HISTOLOGY",
     "STS_SITES",
     "SURGERY_TYPES",
@@ -177,6 +178,17 @@ BONE_HISTOLOGY = _profiles([
     ("8890/3", 0.5,  (50, 15),  (10, 30, 60),  0.10, 0.30, "doxorubicin+dacarbazine"),
 ])
 # fmt: on
+SPELLED_OUT = {
+    "VDC/IE": "vincristine, doxorubicin and cyclophosphamide alternating with ifosfamide and "
+    "etoposide (VDC/IE), 14 cycles",
+    "MAP": "high-dose methotrexate, doxorubicin and cisplatin (MAP), 2 cycles before and 4 after "
+    "surgery",
+    _AI: "doxorubicin 75 mg/m2 and ifosfamide 10 g/m2 every 3 weeks, 5 cycles",
+    "VAC": "vincristine, actinomycin D and cyclophosphamide (VAC)",
+}
+"""Regimens as some centres write them out in full: longer than OMOP's 60-character
+OBSERVATION.value_as_string, so the generated data exercises that loss (docs/omop-loss.md)."""
+
 NERVE_HISTOLOGY = "9540/3"  # MPNST dominates the peripheral-nerve sites C47.x
 # Histologies that spread to regional nodes more often than sarcomas do on the whole.
 NODAL_HISTOLOGIES = frozenset(("9040/3", "8804/3", "9044/3", "9120/3", "8910/3", "8920/3"))
