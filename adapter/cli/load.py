@@ -152,8 +152,8 @@ def load(
                    f"({report.seconds:.1f} s, {rate:,.0f} records/s)")  # fmt: skip
         if unmapped:
             typer.echo(f"{unmapped} codes without a concept in the loaded vocabulary were "
-                       "written as concept 0 with their source value (see the run's details)",
-                       err=True)  # fmt: skip
+                       "written with their source value: as concept 0 (diagnoses) or as "
+                       "observations (staging); see the run's details", err=True)  # fmt: skip
         for w in warnings[:5]:
             typer.echo(f"{w.level.value}: {w.describe()}", err=True)
         if len(warnings) > 5:

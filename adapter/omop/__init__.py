@@ -92,10 +92,11 @@ def to_omop(
         w.finding("omop.no-date", Level.ERROR,
                   "the record has no date at all: OMOP rows need one", ("diagnosis_date",),
                   (None,))  # fmt: skip
-    concept = condition.to_omop(w, resolve or _default_resolver(terminology))
+    resolver = resolve or _default_resolver(terminology)
+    concept = condition.to_omop(w, resolver)
     person.to_omop(w, pseudonym)
     procedure.to_omop(w)
-    measurement.to_omop(w)
+    measurement.to_omop(w, resolver)
     observation.to_omop(w)
     death.to_omop(w)
     episode.to_omop(w, concept)

@@ -2,7 +2,8 @@
 
 - linked to the condition (1147127): anatomic_region (Cancer Modifier site), histologic_grade
   (Grade-1/2/3/L/H), tumour_depth, metastasis_at_diagnosis, one row per metastasis site,
-  AJCC T/N/M and stage group (8th clinical concepts), tumour_size_cm (36768664, unit 8582 cm)
+  AJCC T/N/M and stage group (the un-prefixed AJCC 8th concept of the loaded vocabulary:
+  staging.py), tumour_size_cm (36768664, unit 8582 cm)
 - linked to the surgery (1147082), else the condition: surgical_margin_r (R0/R1/R2),
   percent_necrosis_post_neoadjuvant (local 2000300042, unit 8554 %)
 - linked to the radiotherapy: radiotherapy_total_dose_gy (local 2000300041, unit_source_value
@@ -20,9 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from adapter.errors import Level
 from adapter.mds.dictionary import element
-from adapter.omop.mapping import MODIFIERS, PERSON, Reader, Writer
+from adapter.omop.mapping import MODIFIERS, PERSON, Reader, Resolver, Writer
 from adapter.omop.rows import Ref
+from adapter.omop.staging import STAGED, concept_code, element_of_code
 
 __all__ = ["NUMBERS", "from_omop", "to_omop"]
 
@@ -52,7 +55,22 @@ def _row(w: Writer, key: str, concept: int, date: dt.date | None, event: Ref, ty
     })  # fmt: skip
 
 
-def to_omop(w: Writer) -> None:
+def _staged(w: Writer, resolve: Resolver, name: str, code: str) -> int | None:
+    """The un-prefixed AJCC 8th concept of a staging code in the loaded vocabulary (staging.py);
+    None (reported) when the vocabulary lacks it, nothing reported when no concept exists."""
+    wanted = concept_code(name, code)
+    if wanted is None:
+        return None
+    found = resolve("Cancer Modifier", wanted)
+    if found is None:
+        w.finding("omop.concept-not-in-vocabulary", Level.WARNING,
+                  f"no Cancer Modifier concept {wanted} in the loaded vocabulary: {name} {code} "
+                  "written as an OBSERVATION under its question concept",
+                  (name,), (code,))  # fmt: skip
+    return found
+
+
+def to_omop(w: Writer, resolve: Resolver) -> None:
     r, c = w.record, w.c
     for name in MODIFIERS:
         value = getattr(r, name)
@@ -61,8 +79,14 @@ def to_omop(w: Writer) -> None:
         event, date, kind = w.event("surgery" if name == "surgical_margin_r" else "")
         for code in value if name == _LIST else (value,):
             key = f"{name}/{code}" if name == _LIST else name
-            concept = c.value.get((name, code))
-            if concept is None:
+            if name in STAGED:
+                concept = _staged(w, resolve, name, code)
+            else:
+                concept = c.value.get((name, code))
+            if concept is None and name in STAGED:  # the maps' value concepts are clinical
+                w.observe(name, date, code=code, key=key, event=event, type_concept=kind,
+                          value_as_concept_id=None)  # fmt: skip
+            elif concept is None:
                 w.observe(name, date, code=code, key=key, event=event, type_concept=kind)
             else:
                 _row(w, key, concept, date, event, kind, measurement_source_value=code)
@@ -90,6 +114,9 @@ def from_omop(v: Reader) -> None:
             continue
         candidates = c.modifier_of.get(concept, ())  # type: ignore[arg-type]
         source = m.get("measurement_source_value")
+        staged = element_of_code(str(source)) if source is not None else None
+        if staged is not None and not any(p[0] == staged for p in candidates):
+            candidates = ((staged, str(source)),)  # an AJCC 8th concept the maps do not name
         chosen = [p for p in candidates if source is None or p[1] == source]
         if len({p[0] for p in chosen}) != 1 or (source is None and len(chosen) != 1):
             continue

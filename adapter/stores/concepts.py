@@ -26,23 +26,31 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from adapter.mds.record import MdsRecord
+from adapter.omop import staging
 from adapter.omop.condition import source_value
 from adapter.stores.bulk import Statement, dialect_of, run_many
 from adapter.stores.omop_db import concepts_statement
 from adapter.terminology import Terminology
 
-__all__ = ["DbResolver", "condition_codes"]
+__all__ = ["DbResolver", "resolved_codes"]
 
 Code = tuple[str, str]
 
 
-def condition_codes(records: Iterable[MdsRecord]) -> list[Code]:
-    """The ICDO3 concept codes the mapping will ask for, to prefetch them in one query."""
-    return [
-        ("ICDO3", source_value(r.histology_icdo3, r.primary_site_icdo3))
-        for r in records
-        if r.histology_icdo3 is not None and r.primary_site_icdo3 is not None
-    ]
+def resolved_codes(records: Iterable[MdsRecord]) -> list[Code]:
+    """The concept codes the mapping will ask the resolver for (the tumour's ICDO3 concept, the
+    AJCC 8th staging concepts: adapter/omop/staging.py), to prefetch them in one query per
+    vocabulary."""
+    out: list[Code] = []
+    for r in records:
+        if r.histology_icdo3 is not None and r.primary_site_icdo3 is not None:
+            out.append(("ICDO3", source_value(r.histology_icdo3, r.primary_site_icdo3)))
+        for name in staging.STAGED:
+            code = getattr(r, name)
+            wanted = staging.concept_code(name, code) if code is not None else None
+            if wanted is not None:
+                out.append(("Cancer Modifier", wanted))
+    return out
 
 
 class DbResolver:

@@ -46,7 +46,7 @@ from adapter.omop.rows import OmopRows
 from adapter.omop.schema import Dialect, qualified_name
 from adapter.sources.jsonl import dumps
 from adapter.stores.bulk import Statement, dialect_of, run_many
-from adapter.stores.concepts import DbResolver, condition_codes
+from adapter.stores.concepts import DbResolver, resolved_codes
 from adapter.stores.incoming import Incoming, Tombstone, chunks, quarantine_row
 from adapter.stores.load_report import LoadReport, Outcome
 from adapter.stores.load_write import Mapped, Part, delete_rows, write_chunk
@@ -79,7 +79,9 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 500
-UNMAPPED = "omop.unmapped-code"
+UNMAPPED = ("omop.unmapped-code", "omop.concept-not-in-vocabulary")
+"""Findings of a code written without its concept: the first is a map's gap (the worklist
+takes it), the second the loaded vocabulary's (a full Athena load fills it)."""
 ToOmop = Callable[..., tuple[OmopRows, list[Finding]]]
 """`to_omop(record, terminology, *, pseudonym=...)`, as adapter.omop provides it."""
 
@@ -122,7 +124,7 @@ def _map(run: _Run, record: MdsRecord) -> tuple[OmopRows, list[Finding], list[Fi
 def _noted(run: _Run, record: MdsRecord, mapped: list[Finding]) -> None:
     """Count a written record's unmapped codes (run and worklist)."""
     run.unmapped.update("-".join(str(v or "") for v in f.values) for f in mapped
-                        if f.code == UNMAPPED)  # fmt: skip
+                        if f.code in UNMAPPED)  # fmt: skip
     run.worklist.note(record, mapped)
 
 
@@ -153,7 +155,7 @@ def _committed_state(
 ) -> dict[tuple[str, str], Stored]:
     """Before the lock: the concepts the chunk's records will ask for (into `resolve`) and
     the committed state of its records, in one round trip on PostgreSQL (bulk.run_many)."""
-    codes = condition_codes(i.item for i in chunk if isinstance(i.item, MdsRecord))
+    codes = resolved_codes(i.item for i in chunk if isinstance(i.item, MdsRecord))
     *concepts, committed = run_many(conn, [*resolve.prefetch_statements(conn, codes),
                                            _known_statement(dialect_of(conn), chunk)])  # fmt: skip
     resolve.prefetched(concepts)

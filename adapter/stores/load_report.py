@@ -34,8 +34,9 @@ class LoadReport:
     seconds: float = 0.0
     rejected_ids: list[str] = field(default_factory=list, repr=False)
     unmapped: Counter[str] = field(default_factory=Counter, repr=False)
-    """`omop.unmapped-code` findings of the records this run mapped and wrote, by code (the
-    source value written with concept 0); unchanged records are not mapped, so not counted."""
+    """`omop.unmapped-code` findings of the records this run mapped and wrote, by code (an ICDO3
+    pair written with concept 0, a staging value the vocabulary lacks written as an
+    observation); unchanged records are not mapped, so not counted."""
     outcomes: dict[str, Outcome] | None = field(default=None, repr=False)
 
     def note(self, location: str, outcome: str, version: int | None = None) -> None:
