@@ -12,6 +12,7 @@ from adapter.cli import (
     compare,
     convert,
     db,
+    export,
     forms,
     load,
     pull,
@@ -37,6 +38,7 @@ convert.register(app)
 compare.register(app)
 forms.register(app)
 load.register(app)
+export.register(app)
 serve.register(app)
 pull.register(app)
 push.register(app)

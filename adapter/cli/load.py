@@ -1,9 +1,9 @@
-"""`mds-adapter load` and `mds-adapter export`: MDS records into and out of the OMOP database.
+"""`mds-adapter load`: MDS records into the OMOP database (`export` takes them out: export.py).
 
-Both go through the record store (docs/adr/0004): `load` maps new and changed records and
-skips unchanged ones, `export` rebuilds records from the CDM rows. `load` reads MDS JSON Lines,
-FHIR (NDJSON of Bundles or resources, or one Bundle in a .json file) or the IDEA4RC normalised
-table, told apart by content as `convert` does.
+Loads go through the record store (docs/adr/0004): new and changed records are mapped,
+unchanged ones skipped. `load` reads MDS JSON Lines, FHIR (NDJSON of Bundles or resources, or
+one Bundle in a .json file) or the IDEA4RC normalised table, told apart by content as
+`convert` does.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from adapter.config import settings
 from adapter.errors import ConfigurationError, Finding, SourceError
 from adapter.progress import CountingReader, progress
-from adapter.sources.jsonl import dumps
-from adapter.stores.export import export_records, stored_records
 from adapter.stores.incoming import (
     Incoming,
     Tombstone,
@@ -35,7 +33,7 @@ from adapter.stores.load import CHUNK_SIZE, load_records
 from adapter.stores.omop_db import engine_for
 from adapter.stores.pseudonym import pseudonymiser_from_settings
 
-__all__ = ["export", "load", "register"]
+__all__ = ["DbOption", "load", "register", "reported"]
 
 DbOption = Annotated[
     str | None,
@@ -60,7 +58,7 @@ def _fail(message: str, exc: Exception) -> typer.Exit:
 
 
 @contextmanager
-def _reported() -> Iterator[None]:
+def reported() -> Iterator[None]:
     """Set-up and database failures end the command with exit 2 and the reason, no traceback."""
     try:
         yield
@@ -116,7 +114,7 @@ def load(
                 "`mds-adapter convert` the file to MDS JSON Lines first"
             )
     warnings: list[Finding] = []
-    with _reported():
+    with reported():
         pseudonym = pseudonymiser_from_settings()
         with engine_for(db or settings().db_url) as engine, ExitStack() as stack:
             items: list[Iterator[Incoming]] = []
@@ -163,38 +161,5 @@ def load(
     raise typer.Exit(1 if report.rejected else 0)
 
 
-def export(
-    output: Annotated[Path, typer.Option("-o", "--output", help="MDS JSON Lines to write.")],
-    db: DbOption = None,
-    to: Annotated[str, typer.Option("--to", help="Target format: mds (JSON Lines).")] = "mds",
-    source: Annotated[
-        str,
-        typer.Option("--from", help="cdm: rebuild from the OMOP rows; store: the kept records."),
-    ] = "cdm",
-) -> None:
-    """Write every live record in the database, rebuilt from the CDM, as MDS JSON Lines."""
-    if to != "mds":
-        raise typer.BadParameter("--to supports mds only (for now)")
-    if source not in ("cdm", "store"):
-        raise typer.BadParameter("--from must be cdm or store")
-    written = failed = 0
-    with _reported(), engine_for(db or settings().db_url) as engine:
-        found = export_records(engine) if source == "cdm" else stored_records(engine)
-        with output.open("wb") as out, progress("export", None) as (bar, task):
-            for item in found:
-                if isinstance(item, Finding):
-                    failed += 1
-                    typer.echo(f"error: {item.describe()}", err=True)
-                    continue
-                out.write(dumps(item) + b"\n")
-                written += 1
-                if bar is not None and task is not None:
-                    bar.advance(task)
-    typer.echo(f"wrote {written} records to {output}" + (f"; {failed} failed" if failed else ""),
-               err=True)  # fmt: skip
-    raise typer.Exit(1 if failed else 0)
-
-
 def register(app: typer.Typer) -> None:
     app.command()(load)
-    app.command()(export)

@@ -12,11 +12,16 @@ Organization ids seen is as small as the number of institutions). A Patient-leve
 (`Patient/$export`) leaves Organizations out, as they are outside the Patient compartment.
 
 `cancelled()` is asked between records; the caller removes the directory of a cancelled job.
+
+`write_resources` is the same writing for any stream of records (`mds-adapter export --to fhir
+--layout bulk` hands it records read from the CDM); `max_lines=None` writes one file per type,
+`Patient.ndjson`, never rotated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import sys
+from collections.abc import Callable, Collection, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +31,12 @@ from typing import IO
 import orjson
 from sqlalchemy.engine import Engine
 
-from adapter.fhir.served import served_resources
+from adapter.fhir.served import RESOURCE_TYPES, served_resources
+from adapter.mds.record import MdsRecord
 from adapter.stores.export import PAGE_SIZE, stored_records
 from adapter.terminology import Terminology
 
-__all__ = ["MAX_LINES", "Cancelled", "OutputFile", "write_export"]
+__all__ = ["MAX_LINES", "Cancelled", "OutputFile", "write_export", "write_resources"]
 
 MAX_LINES = 100_000
 """Resources per NDJSON file before the next file of the type is started."""
@@ -50,10 +56,12 @@ class OutputFile:
 
 
 class _Files:
-    """The open file of each type, rotated after `max_lines` lines."""
+    """The open file of each type, rotated after `max_lines` lines (never when None)."""
 
-    def __init__(self, directory: Path, stack: ExitStack, max_lines: int) -> None:
-        self.directory, self.stack, self.max_lines = directory, stack, max_lines
+    def __init__(self, directory: Path, stack: ExitStack, max_lines: int | None) -> None:
+        self.directory, self.stack = directory, stack
+        self.numbered = max_lines is not None  # Type-1.ndjson, Type-2.ndjson, …; else Type.ndjson
+        self.max_lines = max_lines if max_lines is not None else sys.maxsize
         self.open: dict[str, tuple[IO[bytes], OutputFile]] = {}
         self.done: list[OutputFile] = []
 
@@ -63,7 +71,7 @@ class _Files:
             number = 1 + sum(f.type == kind for f in self.done) + (current is not None)
             if current is not None:
                 self.done.append(current[1])
-            name = f"{kind}-{number}.ndjson"
+            name = f"{kind}-{number}.ndjson" if self.numbered else f"{kind}.ndjson"
             out: IO[bytes] = self.stack.enter_context((self.directory / name).open("wb"))
             current = (out, OutputFile(kind, name, 0))
         out, info = current
@@ -72,7 +80,7 @@ class _Files:
 
     def outputs(self) -> list[OutputFile]:
         found = self.done + [info for _, info in self.open.values()]
-        return sorted(found, key=lambda f: (f.type, int(f.name.rsplit("-", 1)[1].split(".")[0])))
+        return sorted(found, key=lambda f: f.type)  # stable: a type's files stay in order
 
 
 def write_export(
@@ -94,14 +102,30 @@ def write_export(
     `on_record(n)` runs after the n-th record (progress, heartbeat); raises `Cancelled` when
     `cancelled()` turns true.
     """
+    records = stored_records(engine, page_size=page_size, since=since, institutions=institutions)
+    return write_resources(records, directory, terminology, types=types,
+                           patient_level=patient_level, max_lines=max_lines,
+                           cancelled=cancelled, on_record=on_record)  # fmt: skip
+
+
+def write_resources(
+    records: Iterable[MdsRecord],
+    directory: Path,
+    terminology: Terminology,
+    *,
+    types: Collection[str] = RESOURCE_TYPES,
+    patient_level: bool = False,
+    max_lines: int | None = MAX_LINES,
+    cancelled: Callable[[], bool] = lambda: False,
+    on_record: Callable[[int], None] | None = None,
+) -> list[OutputFile]:
+    """The records' resources, each a line of its type's file in `directory` (made here)."""
     directory.mkdir(parents=True, exist_ok=True)
     wanted = set(types) - ({"Organization"} if patient_level else set())
     organizations: set[str] = set()
     with ExitStack() as stack:
         files = _Files(directory, stack, max_lines)
-        for n, record in enumerate(
-            stored_records(engine, page_size=page_size, since=since, institutions=institutions), 1
-        ):
+        for n, record in enumerate(records, 1):
             if cancelled():
                 raise Cancelled
             for r in served_resources(record, terminology):

@@ -18,6 +18,7 @@ transaction), so a load running meanwhile never shows half a record.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,7 +46,9 @@ __all__ = [
     "count_stored",
     "default_from_omop",
     "export_records",
+    "snapshot",
     "stored_records",
+    "with_institution",
 ]
 
 PAGE_SIZE = 500
@@ -150,6 +153,18 @@ def _add_shared(conn: Connection, out: dict[int, OmopRows]) -> None:
             out[no].setdefault("location", []).append(place)
 
 
+@contextmanager
+def snapshot(target: Target) -> Iterator[Connection]:
+    """One transaction that sees one state of the database for a whole export: REPEATABLE READ
+    on PostgreSQL (a load committing meanwhile stays invisible); SQLite's transaction holds
+    its lock, so nothing commits meanwhile."""
+    with engine_for(target) as engine:
+        pg = engine.dialect.name == "postgresql"
+        options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if pg else {}
+        with engine.connect().execution_options(**options) as conn, conn.begin():
+            yield conn
+
+
 def export_records(
     target: Target,
     *,
@@ -163,18 +178,15 @@ def export_records(
 
         terminology = Terminology.load()
     read = from_omop or default_from_omop()
-    with engine_for(target) as engine:
-        pg = engine.dialect.name == "postgresql"
-        options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if pg else {}
-        with engine.connect().execution_options(**options) as conn, conn.begin():
-            for page in _pages(conn, page_size, "record_id, institution"):
-                rows = _rows_of(conn, [int(r[0]) for r in page])
-                for record_no, record_id, institution in page:
-                    found = read(rows[int(record_no)], terminology, record_id=record_id)
-                    yield _with_institution(found, institution)
+    with snapshot(target) as conn:
+        for page in _pages(conn, page_size, "record_id, institution"):
+            rows = _rows_of(conn, [int(r[0]) for r in page])
+            for record_no, record_id, institution in page:
+                found = read(rows[int(record_no)], terminology, record_id=record_id)
+                yield with_institution(found, institution)
 
 
-def _with_institution(found: MdsRecord | Finding, institution: str) -> MdsRecord | Finding:
+def with_institution(found: MdsRecord | Finding, institution: str) -> MdsRecord | Finding:
     """The store, not the CDM, knows the institution (the CDM must not hold its name)."""
     if isinstance(found, Finding) or found.institution is not None or not institution:
         return found
@@ -190,10 +202,7 @@ def stored_records(
 ) -> Iterator[MdsRecord]:
     """Every live record as the store kept it (its canonical JSON), in first-load order; only
     those of `institutions` when given."""
-    with engine_for(target) as engine:
-        pg = engine.dialect.name == "postgresql"
-        options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if pg else {}
-        with engine.connect().execution_options(**options) as conn, conn.begin():
-            for page in _pages(conn, page_size, "record_json", since, institutions):
-                for _, document in page:
-                    yield MdsRecord.model_validate_json(document)
+    with snapshot(target) as conn:
+        for page in _pages(conn, page_size, "record_json", since, institutions):
+            for _, document in page:
+                yield MdsRecord.model_validate_json(document)

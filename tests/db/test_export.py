@@ -19,6 +19,7 @@ from adapter.cli import app
 from adapter.mds.record import MdsRecord
 from adapter.mds.synth import generate
 from adapter.omop.losses import as_exported
+from adapter.stores import cdm_records as cdm_module
 from adapter.stores import export as export_module
 from adapter.stores import load as load_module
 from adapter.stores.export import export_records, stored_records
@@ -79,6 +80,7 @@ def test_cli_done_when_with_the_fake_mapping(
     monkeypatch.setenv("MDS_ADAPTER_PSEUDONYM_KEY", KEY)
     monkeypatch.setattr(load_module, "default_to_omop", lambda: fake_omop.to_omop)
     monkeypatch.setattr(export_module, "default_from_omop", lambda: fake_omop.from_omop)
+    monkeypatch.setattr(cdm_module, "default_from_omop", lambda: fake_omop.from_omop)  # the CLI's
     monkeypatch.setattr(load_module, "check_record", lambda record, config: [])  # projected
     _cli_round_trip(db_url, tmp_path, projected(200))
 
