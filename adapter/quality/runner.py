@@ -141,22 +141,28 @@ class _Context:
     has_store: bool
 
 
-def _not_applicable(check: Check, ctx: _Context) -> str | None:
-    """Why the check is not applicable (the DQD's rules), or None: judge it."""
-    table, field = check.table, check.field
+def _missing(check: Check, ctx: _Context) -> str | None:
+    """The check's table (or, but for cdmField, its field) is missing: it is not applicable
+    (cdmTable and cdmField report the absence), and its SQL would only fail."""
     if check.name == "cdmTable":
         return None
-    if table in ctx.missing_tables:
-        return f"table {table} does not exist"
-    if check.name in ("cdmField", "measurePersonCompleteness"):
+    if check.table in ctx.missing_tables:
+        return f"table {check.table} does not exist"
+    if check.name != "cdmField" and (check.table, check.field) in ctx.missing_fields:
+        return f"field {check.table}.{check.field} does not exist"
+    return None
+
+
+def _not_applicable(check: Check, ctx: _Context) -> str | None:
+    """Why a check whose table and field exist is not applicable (the DQD's rules), or None."""
+    table, field = check.table, check.field
+    if check.name in ("cdmTable", "cdmField", "measurePersonCompleteness"):
         return None
     if check.name == "measureConditionEraCompleteness":
         empty = "condition_occurrence" in ctx.empty_tables
         return "table condition_occurrence is empty" if empty else None
     if check.name in STORE_CHECKS and not ctx.has_store:
         return "no adapter record store (or no live record in it) in this database"
-    if (table, field) in ctx.missing_fields:
-        return f"field {table}.{field} does not exist"
     if table in ctx.empty_tables:
         return f"table {table} is empty"
     if check.name != "measureValueCompleteness" and (table, field) in ctx.empty_fields:
@@ -166,6 +172,9 @@ def _not_applicable(check: Check, ctx: _Context) -> str | None:
 
 def _judge(check: Check, outcome: tuple[int, int] | str, ctx: _Context,
            known: Mapping[str, Known]) -> Result:  # fmt: skip
+    missing = _missing(check, ctx)
+    if missing is not None:
+        return Result(check, Status.NOT_APPLICABLE, note=missing)
     if isinstance(outcome, str):
         if check.name in _PRESENCE:  # the DQD: a missing table or field fails its check
             return Result(check, Status.FAIL, 1, 1, outcome, known.get(check.key))
@@ -207,13 +216,6 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
         conn.rollback()
 
 
-def _cannot_run(check: Check, ctx: _Context) -> bool:
-    """Its table or field is missing: the SQL would only fail, the check is not applicable."""
-    return check.name != "cdmTable" and (
-        check.table in ctx.missing_tables or (check.table, check.field) in ctx.missing_fields
-    )
-
-
 def run_checks(
     target: Target, *, only: Iterable[str] = (), known: Mapping[str, Known] = KNOWN
 ) -> Report:
@@ -232,9 +234,9 @@ def run_checks(
             for check in checks:
                 if check.name in FIRST or check.key not in asked:
                     continue
-                if _cannot_run(check, ctx):
-                    reason = _not_applicable(check, ctx)
-                    done.append(Result(check, Status.NOT_APPLICABLE, note=reason))
+                missing = _missing(check, ctx)
+                if missing is not None:  # judged without running SQL that could only fail
+                    done.append(Result(check, Status.NOT_APPLICABLE, note=missing))
                 else:
                     done.append(_judge(check, _execute(conn, check), ctx, known))
     finally:

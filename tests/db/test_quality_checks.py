@@ -16,6 +16,7 @@ import pytest
 
 from adapter.quality import Report, Status, run_checks
 from adapter.quality.known import NO_SUCH_DATA
+from adapter.stores.omop_db import connect
 from tests.db.conftest import PG_HOST, PG_PORT
 from tests.db.tiny_cdm import clean, with_defects, write
 
@@ -157,3 +158,37 @@ def test_checks_on_empty_tables_are_not_applicable(clean_report: Report) -> None
 def test_checks_run_as_many_as_the_csvs_switch_on(clean_report: Report) -> None:
     assert len(clean_report.results) == 1904 + 19
     assert clean_report.count(Status.ERROR) == 0
+
+
+def test_a_missing_table_or_field_fails_its_presence_check_only(db_url: str) -> None:
+    """The DQD's rule: cdmTable / cdmField fail (1 of 1); the checks on what is missing are
+    not applicable, not errors."""
+    write(db_url, clean())
+    engine = connect(db_url)
+    pg = engine.dialect.name == "postgresql"
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {'cdm.' if pg else ''}specimen")
+            conn.exec_driver_sql(
+                f"ALTER TABLE {'cdm.' if pg else ''}person DROP COLUMN race_source_value"
+            )
+    finally:
+        engine.dispose()
+    report = run_checks(db_url)
+    assert report.count(Status.ERROR) == 0
+    assert failing(report) - KNOWN_ON_TINY == {
+        "cdmTable:specimen",
+        "cdmField:person.race_source_value",
+    }
+    assert outcome(report, "cdmTable:specimen") == (Status.FAIL, 1, 1)
+    (field,) = [r for r in report.results if r.check.key == "cdmField:specimen.specimen_id"]
+    assert (field.status, field.note) == (Status.NOT_APPLICABLE, "table specimen does not exist")
+    (value,) = [
+        r
+        for r in report.results
+        if r.check.key == "measureValueCompleteness:person.race_source_value"
+    ]
+    assert (value.status, value.note) == (
+        Status.NOT_APPLICABLE,
+        "field person.race_source_value does not exist",
+    )
