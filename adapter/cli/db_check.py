@@ -132,7 +132,7 @@ def check(
         typer.Option(
             "--only",
             help="Run only this check: a name (isRequired), name:table or name:table.field "
-            "(repeatable).",
+            "(repeatable, or comma-separated).",
         ),
     ] = None,
     allow_known: Annotated[
@@ -150,7 +150,8 @@ def check(
     check fails (known failures too, unless --allow-known), 2 when the database cannot be used.
     """
     try:
-        report = run_checks(db or settings().db_url, only=only or ())
+        names = [name for value in only or () for name in value.split(",") if name]
+        report = run_checks(db or settings().db_url, only=names)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -224,10 +224,12 @@ def test_exit_0_when_every_check_passes_or_is_known(tmp_path: Path) -> None:
     assert invoke("db", "check", "--db", url)[0] == 1  # known failures count by default
     code, stdout, _ = invoke("db", "check", "--db", url, "--allow-known")
     assert code == 0 and "0 errors" in stdout
-    code, stdout, _ = invoke("db", "check", "--db", url, "--only", "plausibleValueLow", "--json")
+    only = "plausibleValueLow,noEventAfterDeath:episode"
+    code, stdout, _ = invoke("db", "check", "--db", url, "--only", only, "--json")
     *results, summary = lines(stdout)
     assert code == 0 and summary["exit"] == 0 and summary["failed"] == 0
-    assert {r["check"] for r in results} == {"plausibleValueLow"} and len(results) == 68
+    assert {r["check"] for r in results} == {"plausibleValueLow", "noEventAfterDeath"}
+    assert len(results) == 68 + 2  # episode_start_date and episode_end_date
 
 
 @pytest.mark.parametrize(
