@@ -1,4 +1,5 @@
-"""`mds-adapter db init`: create the OMOP CDM v5.4 database and load a vocabulary into it."""
+"""`mds-adapter db init` and `db check`: create the OMOP CDM v5.4 database and load a
+vocabulary into it; check its data quality (adapter/cli/db_check.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import OperationalError
 
+from adapter.cli import db_check
 from adapter.config import settings
 from adapter.errors import ConfigurationError, SourceError
 from adapter.stores.omop_db import (
@@ -90,6 +92,9 @@ def init(
     finally:
         if engine is not None:
             engine.dispose()
+
+
+db_app.command("check")(db_check.check)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,12 @@
 
 - histology_icdo3 + primary_site_icdo3 → condition_concept_id = the ICDO3 concept of
   `morph/beh-topo`; condition_source_value = `8805/3-C49.2` (either part may be empty)
-- diagnosis_date → condition_start_date (estimated and marked when not recorded)
+- diagnosis_date → condition_start_date (bounded and typed derived when not recorded: dates.py)
+- CONDITION_ERA, derived as OHDSI's era builder derives it: one era per standard condition
+  concept of the person (concept 0 gets none), from the start to the occurrence's end, else
+  start + 1 day (the builder's rule for an occurrence without an end date), count 1. The
+  record is the person, and it has one tumour, so the era is the record's own row: analysts'
+  tools (ATLAS condition-era criteria, Achilles) find it without an era build step.
 
 The concept comes from the resolver: by default the bundled diagnosis map and CONCEPT.csv; the
 store can pass one backed by a full Athena load. A pair neither knows (every bone site in the
@@ -12,10 +17,12 @@ reported as `omop.unmapped-code`, never invented.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from adapter.errors import Level
 from adapter.omop.mapping import CONDITION, PERSON, Reader, Resolver, Writer
+from adapter.omop.rows import Ref
 
 __all__ = ["from_omop", "source_value", "to_omop"]
 
@@ -48,6 +55,15 @@ def to_omop(w: Writer, resolve: Resolver) -> int:
         "condition_source_value": source_value(r.histology_icdo3, r.primary_site_icdo3),
         "condition_source_concept_id": concept or 0,
     })  # fmt: skip
+    if concept:
+        w.add("condition_era", {
+            "condition_era_id": Ref("condition_era", "primary"),
+            "person_id": PERSON,
+            "condition_concept_id": concept,
+            "condition_era_start_date": start,
+            "condition_era_end_date": start + dt.timedelta(days=1) if start else None,
+            "condition_occurrence_count": 1,
+        })  # fmt: skip
     return concept or 0
 
 

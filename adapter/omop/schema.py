@@ -56,6 +56,13 @@ _PRIMARY_KEY = re.compile(
 )
 _CREATE_INDEX = re.compile(r"CREATE INDEX (\w+)\s+ON @cdmDatabaseSchema\.(\w+)\s*\(([^)]*)\);")
 _CLUSTER = re.compile(r"CLUSTER @cdmDatabaseSchema\.(\w+)\s+USING (\w+)\s*;")
+_DISABLED_EPISODE_INDEX = re.compile(
+    r"--CREATE (?:CLUSTERED )?INDEX (\w+) ON @cdmDatabaseSchema\.(episode\w*) \((\w+) ASC\);"
+)
+"""The official file ships the Oncology tables' indices commented out, in SQL Server's CLUSTERED
+syntax. Without them every read of a person's episodes scans EPISODE and EPISODE_EVENT whole
+(export --from cdm reads them per page of persons), so they are created as plain indices; the
+one that names a column the v5.4 table does not have (event_field_concept_id) is left out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,16 +172,22 @@ def tables(dialect: Dialect) -> tuple[Table, ...]:
         name, table_name = m[1], m[2].lower()
         index = Index(name, _names(m[3]), (table_name, name) in clustered)
         indices.setdefault(table_name, []).append(index)
+    disabled = [(m[1], m[2].lower(), m[3]) for m in _DISABLED_EPISODE_INDEX.finditer(
+        _read(_INDICES))]  # fmt: skip
     parts = _parts()
     result = []
     for m in _CREATE_TABLE.finditer(_statements(_DDL[dialect])):
         name = m[1].lower()
+        columns = _columns(m[2], name)
+        for index_name, table_name, column in disabled:
+            if table_name == name and column in {c.name for c in columns}:
+                indices.setdefault(name, []).append(Index(index_name, (column,)))
         key_name, key = keys.get(name, (None, ()))
         result.append(
             Table(
                 name=name,
                 part=parts[name],
-                columns=_columns(m[2], name),
+                columns=columns,
                 primary_key_name=key_name,
                 primary_key=key,
                 indices=tuple(indices.get(name, ())),

@@ -42,7 +42,7 @@ __all__ = ["PERSON_TABLES", "count_persons", "person_records"]
 
 PERSON_TABLES = (
     "observation_period", "condition_occurrence", "procedure_occurrence", "measurement",
-    "observation", "death", "episode",
+    "observation", "death", "episode", "condition_era",
 )  # fmt: skip
 """The tables besides PERSON whose rows the mapping writes with a person_id (a test holds this
 against what `to_omop` writes, so a table the mapping starts using is not silently left out)."""

@@ -120,8 +120,9 @@ def test_check_reads_every_format_convert_reads(tmp_path: Path) -> None:
 
 def test_every_command_has_help() -> None:
     for command in (
-        ["synth"], ["check"], ["convert"], ["db", "init"], ["terminology", "check"],
-        ["redcap", "dictionary"], ["excel", "template"], ["load"], ["export"],
+        ["synth"], ["check"], ["convert"], ["db", "init"], ["db", "check"],
+        ["terminology", "check"], ["redcap", "dictionary"], ["excel", "template"], ["load"],
+        ["export"], ["compare"],
     ):  # fmt: skip
         code, stdout, _ = run(*command, "--help")
         assert code == 0 and "Usage" in stdout

@@ -43,6 +43,7 @@ CASES = sorted(p.stem for p in CASES_DIR.glob("*.json"))
 CDM_TABLES = (
     "person", "care_site", "location", "observation_period", "condition_occurrence",
     "measurement", "observation", "procedure_occurrence", "episode", "episode_event", "death",
+    "condition_era",
 )  # fmt: skip
 
 
