@@ -15,6 +15,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -69,17 +70,24 @@ def postgres_server() -> str:
     return PG_ADMIN
 
 
-@pytest.fixture
-def postgres_database(postgres_server: str) -> Iterator[str]:
-    """A new, empty database for one test (unique name), dropped afterwards."""
+@contextmanager
+def new_postgres_database(admin_dsn: str) -> Iterator[str]:
+    """A new, empty database (unique name) as a SQLAlchemy URL, dropped on exit."""
     name = f"mds_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     try:
         yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
     finally:
-        with psycopg.connect(postgres_server, autocommit=True) as admin:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """A new, empty database for one test, dropped afterwards."""
+    with new_postgres_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,19 +9,16 @@ loading.VOLATILE).
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from adapter.stores.omop_db import init_db
-from tests.db.conftest import PG_HOST, PG_PORT
+from tests.db.conftest import new_postgres_database
 from tests.db.helpers import dialect_of
 from tests.db.loading import count, dump, fake_load, projected, write_lines
 
@@ -61,15 +58,8 @@ def clean_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     if dialect_of(db_url) == "sqlite":
         yield f"sqlite:///{tmp_path / 'clean.sqlite'}"
         return
-    admin: str = request.getfixturevalue("postgres_server")
-    name = f"mds_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with new_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,17 +7,14 @@ follows from the rows written there.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from adapter.quality import Report, Status, run_checks
 from adapter.quality.known import NO_SUCH_DATA
 from adapter.stores.omop_db import connect
-from tests.db.conftest import PG_HOST, PG_PORT
+from tests.db.conftest import new_postgres_database
 from tests.db.tiny_cdm import clean, with_defects, write
 
 KNOWN_ON_TINY = {
@@ -38,15 +35,8 @@ def _database(kind: str, request: pytest.FixtureRequest, label: str) -> Iterator
     if kind == "sqlite":
         yield f"sqlite:///{request.getfixturevalue('tmp_path_factory').mktemp(label)}/omop.sqlite"
         return
-    admin: str = request.getfixturevalue("postgres_server")
-    name = f"mds_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with new_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

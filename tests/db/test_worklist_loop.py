@@ -147,11 +147,15 @@ def test_worklist_import_remap_loop(db_url: str, tmp_terminology: Path, tmp_path
     assert result.codes == [(ICDO3_CONDITION_SYSTEM, "9180/3-C40.2")]
     after = dump(db_url)
 
-    # the crosswalk (every row id) is unchanged: nothing new allocated, nothing lost
-    assert after["crosswalk"] == before["crosswalk"]
-    assert after["id_sequence"] == before["id_sequence"]
+    # every row keeps its id; the only ids allocated are the CONDITION_ERA rows the two
+    # conditions gain now that they have a standard concept (concept 0 gets no era)
+    assert set(before["crosswalk"]) <= set(after["crosswalk"])
+    gained = [e for e in after["crosswalk"] if e not in before["crosswalk"]]
+    assert sorted(e[1:3] for e in gained) == [("condition_era", "primary")] * 2
     changed = {t for t in before if before[t] != after[t]}
-    assert changed <= {"condition_occurrence", "episode", "records", "cdm_source"}
+    assert changed <= {"condition_occurrence", "condition_era", "episode", "records", "cdm_source",
+                       "crosswalk", "id_sequence"}  # fmt: skip
+    assert len(after["condition_era"]) == len(before["condition_era"]) + 2
     persons = {pseudonym(ids[p]) for p in EXPECTED_PAIRS["9180/3-C40.2"]}
     affected = {int(r[0]) for r in rows(db_url, _persons_sql(db_url, persons))}
     assert len(affected) == 2
