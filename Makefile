@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job on the embedded default: generate a sample, check it against the MDS rules, load
-# it into an OMOP CDM v5.4 SQLite database, read it back, then serve the FHIR API on that
+# it into an OMOP CDM v5.4 SQLite database, read it back (equal up to docs/omop-loss.md), run the
+# OHDSI data-quality and clinical checks on it (docs/data-quality.md), then serve the FHIR API on that
 # database until Ctrl-C (RUN_SERVE=no stops after the export). The pseudonym key and the token
 # below are for this synthetic demo only: real loads need MDS_ADAPTER_PSEUDONYM_KEY set (there
 # is no default) and real tokens in MDS_ADAPTER_API_KEYS.
@@ -31,6 +32,7 @@ run: $(STAMP)
 	MDS_ADAPTER_PSEUDONYM_KEY=$(DEMO_KEY) $(BIN)/mds-adapter load $(OUT)/sample.jsonl --db $(DEMO_DB)
 	$(BIN)/mds-adapter export --db $(DEMO_DB) --to mds -o $(OUT)/exported.jsonl
 	$(BIN)/mds-adapter compare $(OUT)/sample.jsonl $(OUT)/exported.jsonl --omop-losses
+	$(BIN)/mds-adapter db check --db $(DEMO_DB) --allow-known
 ifeq ($(RUN_SERVE),yes)
 	@echo "serving the FHIR API on $(DEMO_DB) at http://127.0.0.1:8080/fhir (token demo-token; Ctrl-C stops)"
 	MDS_ADAPTER_PSEUDONYM_KEY=$(DEMO_KEY) MDS_ADAPTER_API_KEYS='$(DEMO_KEYS)' \
