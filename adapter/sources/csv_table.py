@@ -21,6 +21,7 @@ from adapter.errors import Finding, SourceError
 from adapter.mds.dictionary import elements
 from adapter.mds.record import MdsRecord
 from adapter.mds.types import canonical_number
+from adapter.sources.cells import guard, unguard
 from adapter.sources.problems import invalid_record
 
 __all__ = ["LIST_SEPARATOR", "read_csv", "write_csv"]
@@ -43,11 +44,12 @@ def _cell(kind: str, text: str) -> Any:
 def read_csv(f: IO[str]) -> Iterator[MdsRecord | Finding]:
     """Records and findings from a CSV file opened in text mode with newline=""."""
     first = f.readline()
-    try:
-        dialect: Any = csv.Sniffer().sniff(first, ",;\t")
+    try:  # only the delimiter: a header has no quotes to learn quoting from, and the sniffer
+        # then turns off doubled quotes, which breaks every cell with a quote in it
+        delimiter = csv.Sniffer().sniff(first, ",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(itertools.chain([first], f), dialect)
+        delimiter = ","
+    reader = csv.reader(itertools.chain([first], f), delimiter=delimiter)
     header = [h.strip().removeprefix("\ufeff") for h in next(reader, [])]
     if not any(header):
         raise SourceError("the CSV file is empty: expected a header row of MDS element names")
@@ -60,7 +62,7 @@ def read_csv(f: IO[str]) -> Iterator[MdsRecord | Finding]:
             continue
         names = header + [f"column {i}" for i in range(len(header) + 1, len(row) + 1)]
         data = {
-            name: _cell(kinds.get(name, "string"), cell.strip())
+            name: _cell(kinds.get(name, "string"), unguard(cell.strip()))
             for name, cell in zip(names, row, strict=False)
             if cell.strip()
         }
@@ -86,12 +88,14 @@ def _text(value: Any) -> str:
 
 
 def write_csv(records: Iterable[MdsRecord], out: IO[str]) -> int:
-    """Write records with every element as a column, in dictionary order."""
+    """Write records with every element as a column, in dictionary order; a cell that would
+    start a spreadsheet formula is guarded (cells.py) and read back as it was."""
     names = [e.name for e in elements()]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
     count = 0
     for record in records:
-        writer.writerow(["" if (v := getattr(record, n)) is None else _text(v) for n in names])
+        writer.writerow(["" if (v := getattr(record, n)) is None else guard(_text(v))
+                         for n in names])  # fmt: skip
         count += 1
     return count

@@ -43,6 +43,7 @@ from pydantic import ValidationError
 
 from adapter.errors import Finding, Level, SourceError
 from adapter.mds.record import MdsRecord
+from adapter.sources.cells import guard, unguard
 from adapter.sources.idea4rc_map import Fact, Origin, Problem, from_facts, to_facts
 from adapter.sources.idea4rc_variables import (
     LOCAL_ENTITY,
@@ -109,8 +110,8 @@ def write_idea4rc_table(
             date_ref = next((f.value for f in group if f.types == "Date"), "")
             date_ref = "" if entity in ("Patient", LOCAL_ENTITY) else date_ref
             for f in group:
-                writer.writerow((record.record_id, SOURCE, f.core_variable, date_ref, f.value,
-                                 ids[entity], linked, "", f.types))  # fmt: skip
+                writer.writerow([guard(c) for c in (record.record_id, SOURCE, f.core_variable,
+                                 date_ref, f.value, ids[entity], linked, "", f.types)])  # fmt: skip
         count += 1
     return count
 
@@ -322,7 +323,7 @@ def read_idea4rc_table(
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
-        got = [cells[i].strip() if i < len(cells) else "" for i in at]
+        got = [unguard(cells[i].strip()) if i < len(cells) else "" for i in at]
         row = _Row(number, *got)
         if block and row.patient_id != block[0].patient_id:
             yield from state.block(block)

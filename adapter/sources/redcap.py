@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from adapter.errors import Finding, Level, SourceError
 from adapter.mds.record import MdsRecord
+from adapter.sources.cells import guard, unguard
 from adapter.sources.forms import from_text, to_text
 from adapter.sources.problems import invalid_record
 from adapter.sources.redcap_dictionary import RedcapField, mds_fields
@@ -164,7 +165,7 @@ def _read_row(cells: list[tuple[_Column, str]], location: str) -> MdsRecord | Fi
     problems: list[tuple[str, str, str]] = []
     repeat: list[str] = []
     for col, cell in cells:
-        text = cell.strip()
+        text = unguard(cell.strip())
         if col.kind == "check" and col.field is not None:
             name = col.field.element.name
             if text in _CHECKED:
@@ -302,7 +303,7 @@ def write_redcap_csv(
     writer.writerow(_header(chosen, labels))
     count = 0
     for record in records:
-        writer.writerow(_cells(record, chosen, labels))
+        writer.writerow([guard(cell) for cell in _cells(record, chosen, labels)])
         count += 1
     return count
 
