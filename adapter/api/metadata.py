@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.api.outcomes import ApiError, FhirResponse, issue, operation_outcome
 from adapter.stores.runs import software_version
+from adapter.stores.schema_check import schema_problem
 
 __all__ = [
     "CAPABILITIES",
@@ -132,12 +132,15 @@ def metadata(request: Request) -> FhirResponse:
 
 @router.get("/health", response_class=FhirResponse, tags=["admin"])
 def health(request: Request) -> FhirResponse:
-    """200 when the database answers, else 503; both as an OperationOutcome."""
+    """200 when the database answers and has every table this version uses (`db init` made
+    it), else 503; both as an OperationOutcome."""
     try:
         with request.app.state.api.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+            problem = schema_problem(conn)
     except SQLAlchemyError as exc:
         raise ApiError(503, "the database is not reachable", code="transient") from exc
+    if problem is not None:
+        raise ApiError(503, problem, code="exception")
     return FhirResponse(
         operation_outcome(
             [issue("informational", "ok: database reachable", severity="information")]

@@ -26,6 +26,7 @@ from adapter.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlalchemy.engine import Engine
 
 __all__ = ["register", "serve", "worker_app"]
 
@@ -103,11 +104,17 @@ def serve(
                    "starts empty: serve a file, sqlite:///FILE, after `mds-adapter db init`",
                    err=True)  # fmt: skip
         raise typer.Exit(2)
+    if found.pseudonym_key is None:
+        typer.echo("error: MDS_ADAPTER_PSEUDONYM_KEY is not set: the API writes pseudonymised "
+                   "records, so set it to the key the database was loaded with "
+                   "(docs/deployment.md)", err=True)  # fmt: skip
+        raise typer.Exit(2)
     try:
         app = create_app(found)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    _check_database(app.state.api.engine, found.db_url)
     address, number = host or found.host, port or found.port
     if workers > 1:
         app.state.api.engine.dispose()  # the check above; each worker builds its own app
@@ -119,6 +126,28 @@ def serve(
     _freeze_startup_objects()
     uvicorn.run(app, host=address, port=number, access_log=False, log_level="warning",
                 server_header=False)  # fmt: skip
+
+
+def _check_database(engine: Engine, url: str) -> None:
+    """Exit 2 with one line on a database `db init` has not made (or an older version did);
+    start anyway, with a warning, when it cannot be reached now (it may come back: /health
+    answers 503 meanwhile, and clients retry)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from adapter.stores.schema_check import schema_problem
+
+    try:
+        with engine.connect() as conn:
+            problem = schema_problem(conn)
+    except SQLAlchemyError as exc:
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or ["?"])[0]
+        typer.echo(f"warning: the database is not reachable now ({reason}); serving anyway: "
+                   "/health answers 503 until it is", err=True)  # fmt: skip
+        return
+    if problem is not None:
+        engine.dispose()
+        typer.echo(f"error: {problem} --db {url}", err=True)
+        raise typer.Exit(2)
 
 
 def _supervise(workers: int, host: str, port: int) -> None:

@@ -127,10 +127,17 @@ def test_capability_statement_matches_the_routes(client: TestClient) -> None:
     assert body["fhirVersion"] == "4.0.1" and body["format"] == [FHIR_JSON]
 
 
-def test_health_is_200_when_the_database_answers(client: TestClient) -> None:
-    response = client.get("/health")
+def test_health_is_200_when_the_database_answers(db_client: TestClient) -> None:
+    response = db_client.get("/health")
     assert response.status_code == 200
     assert response.json()["issue"][0]["severity"] == "information"
+
+
+def test_health_is_503_on_a_database_db_init_has_not_made(client: TestClient) -> None:
+    first = outcome(client.get("/health"), 503, "exception")
+    assert first["diagnostics"] == (
+        "the database is not initialised (no OMOP CDM tables): run `mds-adapter db init`"
+    )
 
 
 def test_health_is_503_when_it_does_not(make_client: Callable[..., TestClient]) -> None:
