@@ -84,9 +84,17 @@ def free_port() -> int:
 
 @contextmanager
 def served(
-    db_url: str, log_dir: Path, env: Mapping[str, str], *, workers: int = 1, timeout: float = 60.0
+    db_url: str,
+    log_dir: Path,
+    env: Mapping[str, str],
+    *,
+    workers: int = 1,
+    timeout: float = 60.0,
+    healthy: bool = True,
 ) -> Iterator[Served]:
-    """`mds-adapter serve --db db_url [--workers N]` on 127.0.0.1, stopped afterwards."""
+    """`mds-adapter serve --db db_url [--workers N]` on 127.0.0.1, stopped afterwards; ready
+    when /health says 200 (`healthy=False`: when it answers at all, e.g. 503 over a database
+    that is down)."""
     port = free_port()
     log = log_dir / f"serve-{port}.log"
     command = [sys.executable, "-m", "adapter.cli", "serve", "--db", db_url,
@@ -97,7 +105,7 @@ def served(
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=err, stderr=err)
         found = Served(f"http://127.0.0.1:{port}", process.pid, log)
         try:
-            _wait(found, process, timeout, workers)
+            _wait(found, process, timeout, workers, healthy)
             yield found
         finally:
             process.terminate()
@@ -108,14 +116,16 @@ def served(
                 process.wait()
 
 
-def _wait(found: Served, process: subprocess.Popen[bytes], timeout: float, workers: int) -> None:
+def _wait(found: Served, process: subprocess.Popen[bytes], timeout: float, workers: int,
+          healthy: bool) -> None:  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"serve exited with {process.returncode}: "
                                f"{found.log.read_text(errors='replace')[-2000:]}")  # fmt: skip
         try:
-            ok = httpx.get(f"{found.base}/health", timeout=1.0).status_code == 200
+            status = httpx.get(f"{found.base}/health", timeout=1.0).status_code
+            ok = status == 200 or not healthy
             if ok and (workers == 1 or len(found.pids()) > workers):
                 return
         except httpx.TransportError:

@@ -22,6 +22,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter.api.metrics import metrics_of, route_template
+from adapter.api.negotiation import extra_headers, unsupported_format
 from adapter.api.outcomes import error_response
 
 __all__ = ["ACCESS_LOG", "RequestGuard"]
@@ -64,13 +65,18 @@ class RequestGuard:
             nonlocal status, responded
             if message["type"] == "http.response.start":
                 status, responded = int(message["status"]), True
+                message = {**message, "headers": extra_headers(
+                    str(scope.get("path", "")), list(message.get("headers", ())))}  # fmt: skip
             await send(message)
 
         error: str | None = None
         try:
             if self._declared_length(scope) > self.max_body_bytes:
                 raise _TooLargeError
-            await self.app(scope, counted, sending)
+            if (why := unsupported_format(scope)) is not None:
+                await error_response(406, why, code="not-supported")(scope, receive, sending)
+            else:
+                await self.app(scope, counted, sending)
         except _TooLargeError:
             if not responded:
                 await error_response(413, f"the request body exceeds {self.max_body_bytes} "

@@ -115,8 +115,9 @@ def test_an_unreachable_server_is_retried_then_one_line(tmp_path: Path) -> None:
 
 
 def test_5xx_is_retried_a_bounded_number_of_times(tmp_path: Path) -> None:
-    """A served database without `db init`: $export answers 503 every time."""
-    with live_server(f"sqlite:///{tmp_path / 'empty.sqlite'}", tmp_path, SERVER_ENV) as bare:
+    """A server whose database is down: $export answers 503 every time."""
+    down = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
+    with live_server(down, tmp_path, SERVER_ENV, healthy=False) as bare:
         with (
             Puller(bare.fhir, "tok-read", retries=2, backoff=0.01) as puller,
             pytest.raises(PullError) as caught,
