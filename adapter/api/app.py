@@ -25,6 +25,7 @@ from adapter.api import (
     metrics,
     operations,
 )
+from adapter.api.docs import add_docs
 from adapter.api.middleware import RequestGuard
 from adapter.api.outcomes import ApiError, error_response
 from adapter.api.schema import openapi_schema
@@ -80,4 +81,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = schema  # type: ignore[method-assign]
+    add_docs(app)
     return app
