@@ -24,6 +24,7 @@ from adapter.api import (
     metadata,
     metrics,
     operations,
+    patient_read,
 )
 from adapter.api.docs import add_docs
 from adapter.api.middleware import RequestGuard
@@ -71,8 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(RequestGuard, max_body_bytes=found.max_body_bytes)
     app.state.metrics = metrics.Metrics()
-    for module in (metadata, operations, bundles, everything, bulk, admin, admin_quarantine,
-                   admin_runs, admin_stats, metrics):  # fmt: skip
+    # patient_read after bulk: its /fhir/Patient/{id} would otherwise take /fhir/Patient/$export
+    for module in (metadata, operations, bundles, everything, bulk, patient_read, admin,
+                   admin_quarantine, admin_runs, admin_stats, metrics):  # fmt: skip
         app.include_router(module.router)
 
     def schema() -> dict[str, Any]:

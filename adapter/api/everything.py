@@ -24,7 +24,7 @@ from adapter.fhir.served import searchset, served_resources
 from adapter.mds.record import MdsRecord
 from adapter.stores.fhir_index import record_of_patient, sync_patient_index
 
-__all__ = ["everything", "fhir_base", "router", "store_unavailable"]
+__all__ = ["everything", "fhir_base", "patient_record", "router", "store_unavailable"]
 
 router = APIRouter(tags=["fhir"])
 
@@ -40,7 +40,8 @@ def store_unavailable() -> ApiError:
                     code="transient")  # fmt: skip
 
 
-def _record(request: Request, patient: str) -> MdsRecord | None:
+def patient_record(request: Request, patient: str) -> MdsRecord | None:
+    """The stored record whose Patient has this id (None: unknown or deleted)."""
     state: ApiState = request.app.state.api
     with state.patient_index_engine().begin() as conn:
         sync_patient_index(conn)
@@ -55,7 +56,7 @@ def everything(
 ) -> FhirResponse:
     """Every resource of the Patient's record (see the module docstring)."""
     try:
-        record = _record(request, patient_id)
+        record = patient_record(request, patient_id)
     except SQLAlchemyError as exc:
         raise store_unavailable() from exc
     if record is None or not client.reads(record.institution):  # another centre's: not there

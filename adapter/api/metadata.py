@@ -49,6 +49,8 @@ CAPABILITIES: dict[tuple[str, str], str] = {
     ("POST", "/fhir"): "transaction, batch",
     **{(m, p): f"${op}" for p, (_, op) in OPERATIONS.items() for m in ("GET", "POST")},
     **{("GET", p): f"${op}" for p, (op, _) in {**PATIENT_OPERATIONS, **SYSTEM_OPERATIONS}.items()},
+    ("GET", "/fhir/Patient/{patient_id}"): "read",
+    ("GET", "/fhir/Patient"): "search-type (identifier)",
     ("GET", "/fhir/bulk-status/{job_id}"): "Bulk Data export status and manifest",
     ("DELETE", "/fhir/bulk-status/{job_id}"): "Bulk Data export cancel",
     ("GET", "/fhir/bulk-files/{job_id}/{name}"): "Bulk Data export NDJSON file",
@@ -67,9 +69,14 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         }
         for kind, op in OPERATIONS.values()
     ]
-    resources.append({"type": "Patient", "operation": [
-        {"name": op, "definition": definition} for op, definition in PATIENT_OPERATIONS.values()
-    ]})  # fmt: skip
+    resources.append({
+        "type": "Patient",
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [{"name": "identifier", "type": "token",
+                         "documentation": "system|value: the institution's system, the record id"}],
+        "operation": [{"name": op, "definition": definition}
+                      for op, definition in PATIENT_OPERATIONS.values()],
+    })  # fmt: skip
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",

@@ -27,7 +27,7 @@ def outcome(response: object, status: int, code: str) -> dict[str, object]:
 
 
 def test_unknown_route_is_404(client: TestClient) -> None:
-    outcome(client.get("/fhir/Patient/1"), 404, "not-found")
+    outcome(client.get("/fhir/Nothing/1"), 404, "not-found")
 
 
 def test_wrong_method_is_405_with_allow(client: TestClient) -> None:

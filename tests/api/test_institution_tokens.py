@@ -59,6 +59,22 @@ def test_everything_hides_other_centres_patients(
     }
 
 
+def test_read_and_search_hide_other_centres_patients(
+    scoped: tuple[TestClient, list[Any], list[dict[str, Any]]],
+) -> None:
+    client, records, posted = scoped
+    statuses = []
+    for record, sent in zip(records, posted, strict=True):
+        statuses.append(client.get(f"/fhir/Patient/{patient_of(sent)}", headers=CENTRE).status_code)
+        system = next(e["resource"]["identifier"][0]["system"] for e in sent["entry"]
+                      if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+        found = client.get("/fhir/Patient", headers=CENTRE,
+                           params={"identifier": f"{system}|{record.record_id}"})  # fmt: skip
+        mine = record.institution in ("MSKCC", "RNOH")
+        assert (statuses[-1], found.json()["total"]) == ((200, 1) if mine else (404, 0))
+    assert sorted(statuses) == [200] * 5 + [404] * 7
+
+
 def test_export_writes_only_the_centres_records(
     scoped: tuple[TestClient, list[Any], list[dict[str, Any]]],
 ) -> None:

@@ -44,7 +44,7 @@ def test_no_server_errors_and_every_error_is_an_operation_outcome(tmp_path: Path
     app = create_app(api_settings(f"sqlite:///{tmp_path / 'omop.sqlite'}"))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 25
+    assert len(operations) == 27
     for operation in operations:
 
         @given(case=operation.as_strategy())
