@@ -50,6 +50,7 @@ __all__ = [
     "BIOPSY_TYPE",
     "EXTENSIONS",
     "FIXED",
+    "HISTOLOGY",
     "PROFILES",
     "diagnosis_from_fhir",
     "from_fhir",
@@ -77,6 +78,8 @@ EXTENSIONS = {
     "histologic_grade": OURS + "histologic-grade",  # only a grade the IG cannot code
 }
 BIOPSY_TYPE = OURS + "biopsy-type"  # only a biopsy type the IG cannot code
+# mCODE's home of the morphology when Condition.code is an ICD-10 (or SNOMED) diagnosis code.
+HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 # Required bindings of the IG (Condition.stage.summary, Observation-diagnosis.method).
 _GRADES = "http://hl7.eu/fhir/ig/idea4rc/ValueSet/cancer-stageGrading-athena-vs"
 _BIOPSIES = "http://hl7.eu/fhir/ig/idea4rc/ValueSet/type-of-biopsy-eu-i4rc"
@@ -207,6 +210,9 @@ def from_fhir(c: Resource, d: Draft) -> None:
     for name in ("presentation_status", "tissue_of_origin", "enneking_stage", "histologic_grade"):
         for e in extensions(c, EXTENSIONS[name]):
             d.code(name, e.get("valueCodeableConcept"), c, f"Condition.extension({name})")
+    for e in extensions(c, HISTOLOGY):
+        cc = e.get("valueCodeableConcept")
+        _read_code(cc, c, d, "Condition.extension(histology-morphology-behavior)")
     _read_code(c.get("code"), c, d, "Condition.code")
     for site in c.get("bodySite", ()):
         _read_site(site, c, d)
@@ -217,7 +223,7 @@ def from_fhir(c: Resource, d: Draft) -> None:
     for evidence in c.get("evidence", ()):
         for code in evidence.get("code", ()):
             d.code("diagnostic_confirmation", code, c, "Condition.evidence.code")
-    d.leftover(c, _KEYS, frozenset(EXTENSIONS.values()))
+    d.leftover(c, _KEYS, frozenset({*EXTENSIONS.values(), HISTOLOGY}))
 
 
 def _read_code(cc: Resource | None, r: Resource, d: Draft, path: str) -> None:
