@@ -266,17 +266,31 @@ class Draft:
 
     def date(self, element: str, text: Any, resource: Mapping[str, Any], path: str) -> None:
         """A full date from a FHIR date or dateTime; a partial one cannot fill a date element."""
+        self.put(element, self.full_date(element, text, resource, path), resource, path)
+
+    def latest(self, element: str, text: Any, resource: Mapping[str, Any], path: str) -> None:
+        """Keep the latest of several dates of one element (the last contact): a later date
+        is not a conflict but the newer fact, and the maximum does not depend on order."""
+        value = self.full_date(element, text, resource, path)
+        old = self.values.get(element)
+        if value is not None and (old is None or value > old):
+            self.values[element] = value
+            self.origins[element] = f"{resource.get('resourceType')}/{resource.get('id')}"
+
+    def full_date(
+        self, element: str, text: Any, resource: Mapping[str, Any], path: str
+    ) -> dt.date | None:
+        """The date of a FHIR date or dateTime; a partial one is reported and gives None."""
         if not isinstance(text, str):
-            return
+            return None
         try:
-            value = dt.date.fromisoformat(text[:10])
+            return dt.date.fromisoformat(text[:10])
         except ValueError:
             self.report(
                 "fhir.unsupported-value", resource, path,
                 f"{path}: {text!r} is not a full date, which {element} needs", text,
             )  # fmt: skip
-            return
-        self.put(element, value, resource, path)
+            return None
 
     def leftover(
         self,

@@ -44,6 +44,8 @@ from adapter.fhir.codes import (
     unscale,
 )
 from adapter.fhir.ids import Build
+from adapter.fhir.quantities import age_in_years
+from adapter.fhir.timeline import recurrence_from_status
 from adapter.terminology.maps import MDS_CODESYSTEM_BASE
 
 __all__ = [
@@ -223,7 +225,26 @@ def from_fhir(c: Resource, d: Draft) -> None:
     for evidence in c.get("evidence", ()):
         for code in evidence.get("code", ()):
             d.code("diagnostic_confirmation", code, c, "Condition.evidence.code")
-    d.leftover(c, _KEYS, frozenset({*EXTENSIONS.values(), HISTOLOGY}))
+    _read_onset_age(c, d)
+    recurred = recurrence_from_status(c, d, dated=False)
+    keys = _KEYS | {"onsetAge"} | ({"clinicalStatus"} if recurred else set())
+    d.leftover(c, keys, frozenset({*EXTENSIONS.values(), HISTOLOGY}))
+
+
+def _read_onset_age(c: Resource, d: Draft) -> None:
+    """Condition.onsetAge (what the IDEA4RC IG sends when the age is sent instead of the date)
+    is the age at diagnosis, in completed years."""
+    age = c.get("onsetAge")
+    if age is None:
+        return
+    years = age_in_years(age)
+    if years is None:
+        d.report(
+            "fhir.unsupported-value", c, "Condition.onsetAge",
+            "onsetAge needs a UCUM age in a or mo", str(age),
+        )  # fmt: skip
+        return
+    d.put("age_at_diagnosis", years, c, "Condition.onsetAge")
 
 
 def _read_code(cc: Resource | None, r: Resource, d: Draft, path: str) -> None:

@@ -42,6 +42,7 @@ from adapter.fhir import (
     staging,
     surgery,
     systemic_therapy,
+    timeline,
     tumour,
 )
 from adapter.fhir.bundle import codec_for
@@ -277,13 +278,8 @@ def _read_patient(
         yield _no_primary(head, d, found.seen)
         return
     condition.from_fhir(found.primary, d)
-    for c in found.metastases:
-        staging.metastasis_from_fhir(c, d, _order(c))
     for c in found.events:
-        d.report(
-            "fhir.unsupported-resource", c, "Condition.extension(occurredFollowing)",
-            "an episode event (progression, recurrence, …) has no MDS element",
-        )  # fmt: skip
+        timeline.event_from_fhir(c, d)
     for r in group:
         kind = r["resourceType"]
         if kind == "Observation":
@@ -298,6 +294,10 @@ def _read_patient(
             systemic_therapy.from_fhir(r, d)
         elif kind == "Encounter":
             follow_up.encounter_from_fhir(r, d)
+    early, late = timeline.metastases_in_time(found.metastases, d)  # diagnosis date known now
+    for c in early:
+        staging.metastasis_from_fhir(c, d, _order(c))
+    timeline.late_metastases(late, d)
     if d.sites:
         sites = [code for _, code in sorted(d.sites)]
         d.values["metastasis_sites_at_diagnosis"] = list(dict.fromkeys(sites))
