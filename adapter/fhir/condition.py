@@ -31,7 +31,6 @@ from adapter.fhir.codes import (
     LOINC,
     OMOP,
     OURS,
-    UCUM,
     Draft,
     Resource,
     absent,
@@ -41,10 +40,9 @@ from adapter.fhir.codes import (
     extensions,
     iso,
     quantity,
-    unscale,
 )
 from adapter.fhir.ids import Build
-from adapter.fhir.quantities import age_in_years
+from adapter.fhir.quantities import CM, age_in_years, measure
 from adapter.fhir.timeline import recurrence_from_status
 from adapter.terminology.maps import MDS_CODESYSTEM_BASE
 
@@ -304,17 +302,6 @@ def diagnosis_from_fhir(o: Resource, d: Draft) -> None:
 
 
 def size_from_fhir(o: Resource, d: Draft) -> None:
-    q = o.get("valueQuantity", {})
-    unit, value = q.get("code") or q.get("unit"), q.get("value")
-    if not isinstance(value, int | float) or (unit not in _TO_CM) or q.get("system", UCUM) != UCUM:
-        d.report(
-            "fhir.unsupported-value", o, "Observation.valueQuantity",
-            "tumour size needs a UCUM length (cm or mm)", str(q),
-        )  # fmt: skip
-    else:
-        cm = float(value) if unit == "cm" else unscale(value, _TO_CM[unit])
-        d.put("tumour_size_cm", cm, o, "Observation.valueQuantity")
+    cm = measure(o.get("valueQuantity"), CM, d, o, "Observation.valueQuantity")
+    d.put("tumour_size_cm", cm, o, "Observation.valueQuantity")
     d.leftover(o, _OBS_KEYS)
-
-
-_TO_CM = {"cm": 1, "mm": 10}

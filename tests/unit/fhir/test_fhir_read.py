@@ -77,6 +77,11 @@ IDEA4RC_REPORT = {
     ): 1,
     ("fhir.unsupported-element", "Patient/patient-id-17", "Patient.address"): 1,
     (
+        "fhir.rounded-value",
+        "Procedure/GOFSH-GENERATED-id-28",
+        "Procedure.extension(dose).totalDoseDelivered",
+    ): 1,  # 10.699999809265137 is float32 10.7
+    (
         "fhir.unsupported-element",
         "Patient/patient-id-17",
         "Patient.extension(http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/Race-eu-i4rc)",
@@ -165,7 +170,7 @@ def test_idea4rc_examples_are_read_and_the_rest_reported() -> None:
             metastasis_sites_at_diagnosis=["soft_tissue", "bone", "pleura"],  # IG structures
             radiotherapy_start_date=dt.date(2022, 5, 14),
             radiotherapy_end_date=dt.date(2022, 11, 15),
-            radiotherapy_total_dose_gy=10.699999809265137,
+            radiotherapy_total_dose_gy=10.7,
             systemic_therapy_start_date=dt.date(2021, 12, 15),
             systemic_therapy_end_date=dt.date(2022, 3, 14),
             date_of_last_contact=dt.date(2024, 2, 3),
