@@ -205,6 +205,9 @@ class Draft:
     sites: list[tuple[tuple[int, str, int], str]] = field(default_factory=list)
     # element -> the resource it was read from ("Observation/<id>"), to locate a rejected value
     origins: dict[str, str] = field(default_factory=dict)
+    # ("Type/id", element or "extension(url)") a reader took: with the findings, the account
+    # of every element of the input (tests/unit/fhir/test_idea4rc_bundle.py checks it)
+    taken: set[tuple[str, str]] = field(default_factory=set)
 
     def report(
         self, code: str, resource: Mapping[str, Any], element: str, reason: str, value: Any = None,
@@ -300,13 +303,17 @@ class Draft:
     ) -> None:
         """Report each top-level element and extension this reader does not turn into MDS."""
         kind = resource.get("resourceType", "?")
+        where = f"{kind}/{resource.get('id')}"
         for key in resource:
             if key in keys or key in _ALWAYS or key.startswith("_"):
+                self.taken.add((where, key))
                 continue
             if key == "extension":
                 for ext in resource["extension"]:
                     url = ext.get("url", "")
-                    if url not in urls:
+                    if url in urls:
+                        self.taken.add((where, f"extension({url})"))
+                    else:
                         self.report(
                             "fhir.unsupported-element", resource, f"{kind}.extension({url})",
                             f"{kind}.extension({url}) has no MDS element",

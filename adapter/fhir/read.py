@@ -75,7 +75,6 @@ _PROCEDURE_PROFILES: dict[str, Reader] = {
     surgery.PROFILES["surgery"]: surgery.from_fhir,
     radiotherapy.PROFILES["radiotherapy"]: radiotherapy.from_fhir,
 }
-_DERIVED = frozenset({"EpisodeOfCare"})  # facts held elsewhere; nothing to read
 
 
 class _Item:
@@ -216,7 +215,7 @@ def _readable(r: Resource) -> bool:
         return _observation_reader(r) is not None
     if kind == "Procedure":
         return _procedure_reader(r) is not None
-    return kind in ("Condition", "MedicationAdministration", "Encounter", *_DERIVED)
+    return kind in ("Condition", "MedicationAdministration", "Encounter", "EpisodeOfCare")
 
 
 def _observation_reader(r: Resource) -> Reader | None:
@@ -298,6 +297,9 @@ def _read_patient(
     for c in early:
         staging.metastasis_from_fhir(c, d, _order(c))
     timeline.late_metastases(late, d)
+    for r in group:
+        if r["resourceType"] == "EpisodeOfCare":
+            patient.episode_from_fhir(r, d, organization_found=org is not None)
     if d.sites:
         sites = [code for _, code in sorted(d.sites)]
         d.values["metastasis_sites_at_diagnosis"] = list(dict.fromkeys(sites))

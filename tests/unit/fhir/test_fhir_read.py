@@ -77,6 +77,16 @@ IDEA4RC_REPORT = {
     ): 1,
     ("fhir.unsupported-element", "Patient/patient-id-17", "Patient.address"): 1,
     (
+        "fhir.unmatched-institution",
+        "EpisodeOfCare/episodeOfCare-id-13",
+        "EpisodeOfCare.managingOrganization.display",
+    ): 1,  # "INT", no Organization
+    (
+        "fhir.unsupported-element",
+        "EpisodeOfCare/episodeOfCare-id-13",
+        "EpisodeOfCare.period.start",
+    ): 1,  # 2020-10-30, not the diagnosis date
+    (
         "fhir.rounded-value",
         "Procedure/GOFSH-GENERATED-id-28",
         "Procedure.extension(dose).totalDoseDelivered",
@@ -162,7 +172,8 @@ def test_idea4rc_examples_are_read_and_the_rest_reported() -> None:
     assert dict(report) == IDEA4RC_REPORT
     assert records == [
         MdsRecord(
-            record_id="patient-id-17", birth_date="1968-01-01", sex="male", age_at_diagnosis=54,
+            record_id="patient-id-17", institution="INT", birth_date="1968-01-01", sex="male",
+            age_at_diagnosis=54,
             diagnosis_date=dt.date(2022, 1, 15), histologic_grade="G2", tumour_size_cm=2.5,
             surgery_date=dt.date(2023, 11, 12), surgical_margin_r="R2",
             radiotherapy_timing="adjuvant", systemic_therapy_given="unknown",
