@@ -205,6 +205,9 @@ class Draft:
     sites: list[tuple[tuple[int, str, int], str]] = field(default_factory=list)
     # element -> the resource it was read from ("Observation/<id>"), to locate a rejected value
     origins: dict[str, str] = field(default_factory=dict)
+    # ("Type/id", element or "extension(url)") a reader took: with the findings, the account
+    # of every element of the input (tests/unit/fhir/test_idea4rc_bundle.py checks it)
+    taken: set[tuple[str, str]] = field(default_factory=set)
 
     def report(
         self, code: str, resource: Mapping[str, Any], element: str, reason: str, value: Any = None,
@@ -266,17 +269,31 @@ class Draft:
 
     def date(self, element: str, text: Any, resource: Mapping[str, Any], path: str) -> None:
         """A full date from a FHIR date or dateTime; a partial one cannot fill a date element."""
+        self.put(element, self.full_date(element, text, resource, path), resource, path)
+
+    def latest(self, element: str, text: Any, resource: Mapping[str, Any], path: str) -> None:
+        """Keep the latest of several dates of one element (the last contact): a later date
+        is not a conflict but the newer fact, and the maximum does not depend on order."""
+        value = self.full_date(element, text, resource, path)
+        old = self.values.get(element)
+        if value is not None and (old is None or value > old):
+            self.values[element] = value
+            self.origins[element] = f"{resource.get('resourceType')}/{resource.get('id')}"
+
+    def full_date(
+        self, element: str, text: Any, resource: Mapping[str, Any], path: str
+    ) -> dt.date | None:
+        """The date of a FHIR date or dateTime; a partial one is reported and gives None."""
         if not isinstance(text, str):
-            return
+            return None
         try:
-            value = dt.date.fromisoformat(text[:10])
+            return dt.date.fromisoformat(text[:10])
         except ValueError:
             self.report(
                 "fhir.unsupported-value", resource, path,
                 f"{path}: {text!r} is not a full date, which {element} needs", text,
             )  # fmt: skip
-            return
-        self.put(element, value, resource, path)
+            return None
 
     def leftover(
         self,
@@ -286,13 +303,17 @@ class Draft:
     ) -> None:
         """Report each top-level element and extension this reader does not turn into MDS."""
         kind = resource.get("resourceType", "?")
+        where = f"{kind}/{resource.get('id')}"
         for key in resource:
             if key in keys or key in _ALWAYS or key.startswith("_"):
+                self.taken.add((where, key))
                 continue
             if key == "extension":
                 for ext in resource["extension"]:
                     url = ext.get("url", "")
-                    if url not in urls:
+                    if url in urls:
+                        self.taken.add((where, f"extension({url})"))
+                    else:
                         self.report(
                             "fhir.unsupported-element", resource, f"{kind}.extension({url})",
                             f"{kind}.extension({url}) has no MDS element",

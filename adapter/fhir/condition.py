@@ -31,7 +31,6 @@ from adapter.fhir.codes import (
     LOINC,
     OMOP,
     OURS,
-    UCUM,
     Draft,
     Resource,
     absent,
@@ -41,15 +40,17 @@ from adapter.fhir.codes import (
     extensions,
     iso,
     quantity,
-    unscale,
 )
 from adapter.fhir.ids import Build
+from adapter.fhir.quantities import CM, age_in_years, measure
+from adapter.fhir.timeline import recurrence_from_status
 from adapter.terminology.maps import MDS_CODESYSTEM_BASE
 
 __all__ = [
     "BIOPSY_TYPE",
     "EXTENSIONS",
     "FIXED",
+    "HISTOLOGY",
     "PROFILES",
     "diagnosis_from_fhir",
     "from_fhir",
@@ -77,6 +78,8 @@ EXTENSIONS = {
     "histologic_grade": OURS + "histologic-grade",  # only a grade the IG cannot code
 }
 BIOPSY_TYPE = OURS + "biopsy-type"  # only a biopsy type the IG cannot code
+# mCODE's home of the morphology when Condition.code is an ICD-10 (or SNOMED) diagnosis code.
+HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 # Required bindings of the IG (Condition.stage.summary, Observation-diagnosis.method).
 _GRADES = "http://hl7.eu/fhir/ig/idea4rc/ValueSet/cancer-stageGrading-athena-vs"
 _BIOPSIES = "http://hl7.eu/fhir/ig/idea4rc/ValueSet/type-of-biopsy-eu-i4rc"
@@ -207,6 +210,9 @@ def from_fhir(c: Resource, d: Draft) -> None:
     for name in ("presentation_status", "tissue_of_origin", "enneking_stage", "histologic_grade"):
         for e in extensions(c, EXTENSIONS[name]):
             d.code(name, e.get("valueCodeableConcept"), c, f"Condition.extension({name})")
+    for e in extensions(c, HISTOLOGY):
+        cc = e.get("valueCodeableConcept")
+        _read_code(cc, c, d, "Condition.extension(histology-morphology-behavior)")
     _read_code(c.get("code"), c, d, "Condition.code")
     for site in c.get("bodySite", ()):
         _read_site(site, c, d)
@@ -217,7 +223,26 @@ def from_fhir(c: Resource, d: Draft) -> None:
     for evidence in c.get("evidence", ()):
         for code in evidence.get("code", ()):
             d.code("diagnostic_confirmation", code, c, "Condition.evidence.code")
-    d.leftover(c, _KEYS, frozenset(EXTENSIONS.values()))
+    _read_onset_age(c, d)
+    recurred = recurrence_from_status(c, d, dated=False)
+    keys = _KEYS | {"onsetAge"} | ({"clinicalStatus"} if recurred else set())
+    d.leftover(c, keys, frozenset({*EXTENSIONS.values(), HISTOLOGY}))
+
+
+def _read_onset_age(c: Resource, d: Draft) -> None:
+    """Condition.onsetAge (what the IDEA4RC IG sends when the age is sent instead of the date)
+    is the age at diagnosis, in completed years."""
+    age = c.get("onsetAge")
+    if age is None:
+        return
+    years = age_in_years(age)
+    if years is None:
+        d.report(
+            "fhir.unsupported-value", c, "Condition.onsetAge",
+            "onsetAge needs a UCUM age in a or mo", str(age),
+        )  # fmt: skip
+        return
+    d.put("age_at_diagnosis", years, c, "Condition.onsetAge")
 
 
 def _read_code(cc: Resource | None, r: Resource, d: Draft, path: str) -> None:
@@ -277,17 +302,6 @@ def diagnosis_from_fhir(o: Resource, d: Draft) -> None:
 
 
 def size_from_fhir(o: Resource, d: Draft) -> None:
-    q = o.get("valueQuantity", {})
-    unit, value = q.get("code") or q.get("unit"), q.get("value")
-    if not isinstance(value, int | float) or (unit not in _TO_CM) or q.get("system", UCUM) != UCUM:
-        d.report(
-            "fhir.unsupported-value", o, "Observation.valueQuantity",
-            "tumour size needs a UCUM length (cm or mm)", str(q),
-        )  # fmt: skip
-    else:
-        cm = float(value) if unit == "cm" else unscale(value, _TO_CM[unit])
-        d.put("tumour_size_cm", cm, o, "Observation.valueQuantity")
+    cm = measure(o.get("valueQuantity"), CM, d, o, "Observation.valueQuantity")
+    d.put("tumour_size_cm", cm, o, "Observation.valueQuantity")
     d.leftover(o, _OBS_KEYS)
-
-
-_TO_CM = {"cm": 1, "mm": 10}

@@ -26,6 +26,7 @@ from adapter.fhir.codes import (
     iso,
 )
 from adapter.fhir.ids import Build
+from adapter.fhir.timeline import contact_from_encounter
 
 __all__ = ["FIXED", "OBSERVATIONS", "PROFILES", "encounter_from_fhir", "to_fhir"]
 
@@ -114,13 +115,13 @@ def _observation(b: Build, role: str) -> Resource:
 
 
 def encounter_from_fhir(e: Resource, d: Draft) -> None:
-    start = e.get("period", {}).get("start")
-    d.date("date_of_last_contact", start, e, "Encounter.period.start")
+    """Its date is a contact only if it took place (adapter/fhir/timeline.py)."""
+    contact_from_encounter(e, d)
     d.leftover(e, _ENCOUNTER_KEYS)
 
 
 def _last_contact(o: Resource, d: Draft) -> None:
-    d.date("date_of_last_contact", o.get("valueDateTime"), o, "Observation.valueDateTime")
+    d.latest("date_of_last_contact", o.get("valueDateTime"), o, "Observation.valueDateTime")
     d.leftover(o, _OBS_KEYS)
 
 

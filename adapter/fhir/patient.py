@@ -13,7 +13,10 @@
 The IG never uses deceased[x] (death is implied by the follow-up status), but it is FHIR's home
 of the fact; a date of death beside `alive` or no vital status (contradictions the rules
 catch) goes in an extension of ours so that nothing is lost. The EpisodeOfCare repeats facts
-held elsewhere (institution, diagnosis date) for the IG; the reader takes nothing from it.
+held elsewhere (institution, diagnosis date) for the IG; foreign FHIR may hold the institution
+there only (managingOrganization.display, 1..1 in the IG): it is read, and reported
+(`fhir.unmatched-institution`) when no Organization or identifier names the same institution.
+A period start that is not the diagnosis date (the IG's example) is reported, not read.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ __all__ = [
     "DATE_OF_DEATH",
     "GENDER",
     "PROFILES",
+    "episode_from_fhir",
     "episode_to_fhir",
     "from_fhir",
     "organization_from_fhir",
@@ -45,6 +49,7 @@ _PATIENT_KEYS = frozenset(
     {"gender", "birthDate", "deceasedBoolean", "deceasedDateTime", "managingOrganization"}
 )
 _ORGANIZATION_KEYS = frozenset({"name", "address"})
+_EPISODE_KEYS = frozenset({"status", "managingOrganization", "diagnosis", "period"})
 
 
 def organization_to_fhir(b: Build) -> Resource | None:
@@ -116,6 +121,29 @@ def from_fhir(p: Resource, d: Draft) -> None:
     for ext in extensions(p, DATE_OF_DEATH):
         d.date("date_of_death", ext.get("valueDate"), p, "Patient.extension(date-of-death)")
     d.leftover(p, _PATIENT_KEYS, frozenset({DATE_OF_DEATH}))
+
+
+def episode_from_fhir(e: Resource, d: Draft, *, organization_found: bool) -> None:
+    """Read after every other resource: the diagnosis date is known by then."""
+    org = e.get("managingOrganization") or {}
+    name, path = org.get("display"), "EpisodeOfCare.managingOrganization.display"
+    if isinstance(name, str):
+        d.put("institution", name, e, path)
+        if not organization_found and not org.get("identifier"):
+            d.report(
+                "fhir.unmatched-institution", e, path,
+                f"institution {name!r} read from its name alone: no Organization or identifier "
+                "names it", name,
+            )  # fmt: skip
+    start = (e.get("period") or {}).get("start")
+    path = "EpisodeOfCare.period.start"
+    when = d.full_date("diagnosis_date", start, e, path)
+    if when is not None and when != d.values.get("diagnosis_date"):
+        d.report(
+            "fhir.unsupported-element", e, path,
+            f"the care episode's start {start} is not the diagnosis date: no MDS element", start,
+        )  # fmt: skip
+    d.leftover(e, _EPISODE_KEYS)
 
 
 def organization_from_fhir(o: Resource, d: Draft) -> None:

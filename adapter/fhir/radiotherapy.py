@@ -23,9 +23,9 @@ from adapter.fhir.codes import (
     iso,
     scale,
     status_of,
-    unscale,
 )
 from adapter.fhir.ids import Build
+from adapter.fhir.quantities import GY, measure
 
 __all__ = ["CATEGORY_R5", "DOSE", "FIXED", "PROFILES", "STATUS", "from_fhir", "to_fhir"]
 
@@ -101,12 +101,12 @@ def _read_dose(part: Resource, p: Resource, d: Draft) -> None:
     url = part.get("url")
     path = f"Procedure.extension(dose).{url}"
     if url == "totalDoseDelivered":
-        q = part.get("valueQuantity", {})
-        unit, value = q.get("code") or q.get("unit"), q.get("value")
-        if unit in _PER_GY and isinstance(value, int | float):
-            d.put("radiotherapy_total_dose_gy", unscale(value, _PER_GY[unit]), p, path)
-        else:
-            d.report("fhir.unsupported-value", p, path, "dose needs a UCUM cGy or Gy", str(q))
+        d.put(
+            "radiotherapy_total_dose_gy",
+            measure(part.get("valueQuantity"), GY, d, p, path),
+            p,
+            path,
+        )
     elif url == "fractionsDelivered":
         value = part.get("valueUnsignedInt", part.get("valuePositiveInt"))
         if isinstance(value, int) and not isinstance(value, bool):
@@ -115,6 +115,3 @@ def _read_dose(part: Resource, p: Resource, d: Draft) -> None:
             d.report("fhir.unsupported-value", p, path, "fractions need a whole number", value)
     else:
         d.report("fhir.unsupported-element", p, path, "no MDS element")
-
-
-_PER_GY = {"cGy": _CGY_PER_GY, "Gy": 1}

@@ -2,8 +2,11 @@
 
 Input is a stream of chunks, each a Bundle (transaction, batch, collection, searchset,
 document) or a single resource (a line of FHIR NDJSON). Resources are placed on a patient by
-`subject` / `patient` references (`urn:uuid:x`, `Patient/x` or an absolute URL all work), and
-on the tumour by being that patient's primary cancer or pointing at it.
+`subject` / `patient` references (`urn:uuid:x`, `Patient/x` or an absolute URL all work). The
+tumour is the Condition that means a primary cancer (adapter/fhir/tumour.py: by profile and
+code, never by order); a patient without one gives no record but one error,
+`fhir.no-primary-cancer`. A patient's resources are read sorted by type and id, so the record
+does not depend on the order of the entries.
 
 Memory: a Bundle whose every resource belongs to a Patient inside that same Bundle (what
 `to_fhir` writes: one record per Bundle) is read and released at once, so a file of such
@@ -16,7 +19,8 @@ Each chunk is first checked against profiles/ (adapter/fhir/intake.py: `profiles
 reports profile errors and maps anyway, `"reject"` leaves the chunk out, `"off"` skips the check).
 
 Nothing is dropped in silence: a resource that cannot be placed (`fhir.unplaced-resource`), of
-a kind no MDS element lives in (`fhir.unsupported-resource`), an element without an MDS home
+a kind no MDS element lives in (`fhir.unsupported-resource`), a comorbidity
+(`fhir.comorbidity`), a refuted Condition (`fhir.refuted-condition`), an element without an MDS home
 (`fhir.unsupported-element`), a code no map knows (`fhir.unknown-code`) or two resources
 disagreeing on one element (`fhir.conflict`) is a finding naming type/id and element; the
 other records of the same input are still produced.
@@ -38,6 +42,8 @@ from adapter.fhir import (
     staging,
     surgery,
     systemic_therapy,
+    timeline,
+    tumour,
 )
 from adapter.fhir.bundle import codec_for
 from adapter.fhir.codes import SNOMED, Codec, Draft, Resource, reference_key
@@ -69,9 +75,6 @@ _PROCEDURE_PROFILES: dict[str, Reader] = {
     surgery.PROFILES["surgery"]: surgery.from_fhir,
     radiotherapy.PROFILES["radiotherapy"]: radiotherapy.from_fhir,
 }
-_OCCURRED_FOLLOWING = "http://hl7.org/fhir/StructureDefinition/condition-occurredFollowing"
-_SECONDARY = staging.PROFILES["metastasis"]
-_DERIVED = frozenset({"EpisodeOfCare"})  # facts held elsewhere; nothing to read
 
 
 class _Item:
@@ -212,7 +215,7 @@ def _readable(r: Resource) -> bool:
         return _observation_reader(r) is not None
     if kind == "Procedure":
         return _procedure_reader(r) is not None
-    return kind in ("Condition", "MedicationAdministration", "Encounter", *_DERIVED)
+    return kind in ("Condition", "MedicationAdministration", "Encounter", "EpisodeOfCare")
 
 
 def _observation_reader(r: Resource) -> Reader | None:
@@ -266,15 +269,19 @@ def _read_patient(
     patient.from_fhir(head, d)
     if org is not None:
         patient.organization_from_fhir(org.resource, d)
-    primary = _primary(group, d)
+    group = sorted(group, key=lambda r: (r["resourceType"], str(r.get("id"))))  # order-free
+    conditions = [r for r in group if r["resourceType"] == "Condition"]
+    found = tumour.choose(conditions, group, d)
+    if found.primary is None:
+        yield from d.findings
+        yield _no_primary(head, d, found.seen)
+        return
+    condition.from_fhir(found.primary, d)
+    for c in found.events:
+        timeline.event_from_fhir(c, d)
     for r in group:
         kind = r["resourceType"]
-        if kind == "Condition":
-            if r is primary:
-                condition.from_fhir(r, d)
-            elif _is_secondary(r):
-                staging.metastasis_from_fhir(r, d, _order(r))
-        elif kind == "Observation":
+        if kind == "Observation":
             reader = _observation_reader(r)
             if reader is not None:
                 reader(r, d)
@@ -286,6 +293,13 @@ def _read_patient(
             systemic_therapy.from_fhir(r, d)
         elif kind == "Encounter":
             follow_up.encounter_from_fhir(r, d)
+    early, late = timeline.metastases_in_time(found.metastases, d)  # diagnosis date known now
+    for c in early:
+        staging.metastasis_from_fhir(c, d, _order(c))
+    timeline.late_metastases(late, d)
+    for r in group:
+        if r["resourceType"] == "EpisodeOfCare":
+            patient.episode_from_fhir(r, d, organization_found=org is not None)
     if d.sites:
         sites = [code for _, code in sorted(d.sites)]
         d.values["metastasis_sites_at_diagnosis"] = list(dict.fromkeys(sites))
@@ -306,36 +320,14 @@ def _origin(exc: ValidationError, d: Draft, head: Resource) -> str:
     return f"Patient/{head.get('id')}"
 
 
-def _is_secondary(c: Resource) -> bool:
-    if _SECONDARY in c.get("meta", {}).get("profile", ()):
-        return True
-    return any(e.get("url") == staging.RELATED for e in c.get("extension", ()))
-
-
-def _primary(group: list[Resource], d: Draft) -> Resource | None:
-    """The record's tumour: its one primary cancer; episode events and others are reported."""
-    candidates = []
-    for c in group:
-        if c["resourceType"] != "Condition" or _is_secondary(c):
-            continue
-        if any(e.get("url") == _OCCURRED_FOLLOWING for e in c.get("extension", ())):
-            d.report(
-                "fhir.unsupported-resource", c, "Condition.extension(occurredFollowing)",
-                "an episode event (progression, recurrence, …) has no MDS element",
-            )  # fmt: skip
-            continue
-        candidates.append(c)
-    candidates.sort(key=lambda c: (not _ours(c), str(c.get("id"))))
-    for extra in candidates[1:]:
-        d.report(
-            "fhir.unsupported-resource", extra, "Condition",
-            f"a second primary cancer of the patient; the record holds {_where(candidates[0])}",
-        )  # fmt: skip
-    return candidates[0] if candidates else None
-
-
-def _ours(r: Resource) -> bool:
-    return any(str(i.get("system", "")).startswith(SID) for i in r.get("identifier", ()))
+def _no_primary(head: Resource, d: Draft, seen: list[str]) -> Finding:
+    """No cancer, no record: a tumour picked from other Conditions would be a false one."""
+    listed = "; ".join(seen) or "none"
+    return Finding(
+        code="fhir.no-primary-cancer", level=Level.ERROR, record_id=d.record_id,
+        message=f"no primary cancer Condition was found for {_where(head)}; Conditions: {listed}",
+        elements=("Condition",), location=_where(head),
+    )  # fmt: skip
 
 
 def _order(c: Resource) -> tuple[int, str]:

@@ -87,7 +87,8 @@ _ELEMENTS = {
     "extent": "metastasis_at_diagnosis",
 }
 _OBS_KEYS = frozenset({"status", "code", "focus", "valueCodeableConcept", "hasMember"})
-_CONDITION_KEYS = frozenset({"code", "bodySite"})
+# the onset is read by timeline.py, which tells a metastasis at diagnosis from a later one
+_CONDITION_KEYS = frozenset({"code", "bodySite", "onsetDateTime", "onsetPeriod"})
 
 
 def to_fhir(b: Build) -> list[tuple[str, Resource]]:

@@ -27,6 +27,7 @@ from adapter.fhir.codes import (
     status_of,
 )
 from adapter.fhir.ids import Build
+from adapter.fhir.quantities import PERCENT, measure
 
 __all__ = [
     "ENNEKING",
@@ -102,9 +103,6 @@ def from_fhir(p: Resource, d: Draft) -> None:
 
 
 def necrosis_from_fhir(o: Resource, d: Draft) -> None:
-    q = o.get("valueQuantity", {})
-    if q.get("code") == "%" and isinstance(q.get("value"), int | float):
-        d.put("percent_necrosis_post_neoadjuvant", float(q["value"]), o, "Observation.value")
-    else:
-        d.report("fhir.unsupported-value", o, "Observation.valueQuantity", "expected a % quantity")
+    percent = measure(o.get("valueQuantity"), PERCENT, d, o, "Observation.valueQuantity")
+    d.put("percent_necrosis_post_neoadjuvant", percent, o, "Observation.valueQuantity")
     d.leftover(o, _OBS_KEYS)
