@@ -13,11 +13,14 @@ from fastapi import APIRouter, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.api.outcomes import ApiError, FhirResponse, issue, operation_outcome
+from adapter.fhir.profiles import Profiles, load_profiles
 from adapter.stores.runs import software_version
 from adapter.stores.schema_check import schema_problem
 
 __all__ = [
     "CAPABILITIES",
+    "ENTRY_TYPES",
+    "IMPLEMENTATION_GUIDE",
     "OPERATIONS",
     "PATIENT_OPERATIONS",
     "SYSTEM_OPERATIONS",
@@ -25,6 +28,7 @@ __all__ = [
     "health",
     "metadata",
     "router",
+    "supported_profiles",
 ]
 
 _OPDEF = "http://hl7.org/fhir/OperationDefinition/"
@@ -57,26 +61,57 @@ CAPABILITIES: dict[tuple[str, str], str] = {
 }
 """(method, path) of every /fhir route → what the CapabilityStatement says of it."""
 
+IMPLEMENTATION_GUIDE = "http://hl7.eu/fhir/ig/idea4rc/ImplementationGuide/hl7.eu.fhir.idea4rc"
+"""The IDEA4RC IG (package hl7.eu.fhir.idea4rc, canonical http://hl7.eu/fhir/ig/idea4rc)."""
+ENTRY_TYPES = ("Patient", "Condition", "Observation", "Procedure", "MedicationAdministration",
+               "Encounter", "EpisodeOfCare", "Organization")  # fmt: skip
+"""The resource types a posted Bundle's entries may carry (adapter/fhir/read.py reads them)."""
+
 router = APIRouter()
 
 
-def capability_statement(base_url: str) -> dict[str, Any]:
+def supported_profiles(profiles: Profiles) -> dict[str, list[str]]:
+    """Resource type → the profiles of profiles/ constraining it (IDEA4RC and ours)."""
+    out: dict[str, list[str]] = {}
+    for url, sd in profiles.structure_definitions.items():
+        if sd.get("kind") == "resource" and sd.get("derivation") == "constraint":
+            out.setdefault(str(sd.get("type")), []).append(url)
+    return {kind: sorted(urls) for kind, urls in out.items()}
+
+
+def _entry_resource(kind: str, profiles: dict[str, list[str]]) -> dict[str, Any]:
+    """What a Bundle entry of this type may do: create and update, both conditional on the
+    business identifier; a Patient also delete (its record), read and search by identifier."""
+    interactions = ["create", "update"]
+    resource: dict[str, Any] = {"type": kind}
+    if profiles.get(kind):
+        resource["supportedProfile"] = profiles[kind]
+    if kind == "Patient":
+        interactions += ["delete", "read", "search-type"]
+        resource["searchParam"] = [{
+            "name": "identifier", "type": "token",
+            "documentation": "system|value: the institution's system, the record id",
+        }]  # fmt: skip
+        resource["operation"] = [{"name": op, "definition": definition}
+                                 for op, definition in PATIENT_OPERATIONS.values()]  # fmt: skip
+    resource["interaction"] = [{"code": code} for code in interactions]
+    resource["conditionalCreate"] = True
+    resource["conditionalUpdate"] = True
+    resource["conditionalDelete"] = "single" if kind == "Patient" else "not-supported"
+    return resource
+
+
+def capability_statement(base_url: str, profiles: Profiles | None = None) -> dict[str, Any]:
     """What this server implements, as FHIR R4 wants it said."""
-    resources = [
+    by_type = supported_profiles(profiles or load_profiles())
+    resources = [_entry_resource(kind, by_type) for kind in ENTRY_TYPES]
+    resources += [
         {
             "type": kind,
             "operation": [{"name": op, "definition": f"{_OPDEF}{kind}-{op}"}],
         }
         for kind, op in OPERATIONS.values()
     ]
-    resources.append({
-        "type": "Patient",
-        "interaction": [{"code": "read"}, {"code": "search-type"}],
-        "searchParam": [{"name": "identifier", "type": "token",
-                         "documentation": "system|value: the institution's system, the record id"}],
-        "operation": [{"name": op, "definition": definition}
-                      for op, definition in PATIENT_OPERATIONS.values()],
-    })  # fmt: skip
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -89,6 +124,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         },
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json"],
+        "implementationGuide": [IMPLEMENTATION_GUIDE],
         "rest": [
             {
                 "mode": "server",
@@ -134,7 +170,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
 def metadata(request: Request) -> FhirResponse:
     """The CapabilityStatement: what this server implements (see the module docstring)."""
     base = str(request.base_url).rstrip("/") + "/fhir"
-    return FhirResponse(capability_statement(base))
+    return FhirResponse(capability_statement(base, request.app.state.api.validator.profiles))
 
 
 @router.get("/health", response_class=FhirResponse, tags=["admin"])

@@ -116,7 +116,7 @@ def test_capability_statement_matches_the_routes(client: TestClient) -> None:
     assert routes == set(CAPABILITIES)
     body = client.get("/fhir/metadata").json()
     rest = body["rest"][0]
-    operations = {(r["type"], o["name"]) for r in rest["resource"] for o in r["operation"]}
+    operations = {(r["type"], o["name"]) for r in rest["resource"] for o in r.get("operation", [])}
     declared = {p for _, p in CAPABILITIES if "$" in p}
     system = {p for p in declared if p.split("/")[2].startswith("$")}
     assert {p.split("/")[2] + "/" + p.split("$")[1] for p in declared - system} == {
@@ -125,6 +125,21 @@ def test_capability_statement_matches_the_routes(client: TestClient) -> None:
     assert {p.split("$")[1] for p in system} == {o["name"] for o in rest["operation"]}
     assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch"}
     assert body["fhirVersion"] == "4.0.1" and body["format"] == [FHIR_JSON]
+    assert body["implementationGuide"] == [
+        "http://hl7.eu/fhir/ig/idea4rc/ImplementationGuide/hl7.eu.fhir.idea4rc"
+    ]
+    by_type = {r["type"]: r for r in rest["resource"]}
+    patient = by_type["Patient"]
+    assert [i["code"] for i in patient["interaction"]] == [
+        "create", "update", "delete", "read", "search-type"
+    ]  # fmt: skip
+    assert (patient["conditionalCreate"], patient["conditionalUpdate"],
+            patient["conditionalDelete"]) == (True, True, "single")  # fmt: skip
+    assert (
+        "http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/Condition-primaryCancer-eu-i4rc"
+        in (by_type["Condition"]["supportedProfile"])
+    )
+    assert by_type["Observation"]["conditionalDelete"] == "not-supported"
 
 
 def test_health_is_200_when_the_database_answers(db_client: TestClient) -> None:
