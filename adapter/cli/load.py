@@ -9,11 +9,13 @@ one Bundle in a .json file) or the IDEA4RC normalised table, told apart by conte
 from __future__ import annotations
 
 import io
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -68,6 +70,29 @@ def reported() -> Iterator[None]:
         raise _fail(
             f"cannot use the database (run `mds-adapter db init`?): {exc.orig}", exc
         ) from exc
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (a service manager, `kill`) stops the load as Ctrl-C does: between statements,
+    with the run marked interrupted and the committed chunks kept; then one line, exit 143
+    (130 for Ctrl-C), no traceback. A re-run of the same command goes on where it stopped."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main else None
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit) as exc:
+        code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 130
+        typer.echo("load interrupted: the chunks committed so far are kept and the run is marked "
+                   "interrupted; run the same command again to finish", err=True)  # fmt: skip
+        raise typer.Exit(code) from None
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def load(
@@ -130,13 +155,14 @@ def load(
                 else:
                     items.append(read_incoming(stream))
             items.append(_deletions(delete or [], institution))
-            report = load_records(
-                engine,
-                (i for part in items for i in part),
-                pseudonym=pseudonym,
-                source=str(file) if file is not None else "--delete",
-                chunk_size=chunk_size,
-            )
+            with _stopped_by_sigterm():
+                report = load_records(
+                    engine,
+                    (i for part in items for i in part),
+                    pseudonym=pseudonym,
+                    source=str(file) if file is not None else "--delete",
+                    chunk_size=chunk_size,
+                )
     counts = report.counts()
     rate = (counts["loaded"] + counts["updated"] + counts["unchanged"]) / max(report.seconds, 1e-9)
     unmapped = report.unmapped.total()

@@ -61,7 +61,9 @@ from adapter.stores.record_store import (
 )
 from adapter.stores.runs import (
     finish_run,
+    interrupt_run,
     mapping_fingerprint,
+    mark_stale_runs,
     start_run,
     vocabulary_version,
     write_cdm_source,
@@ -286,14 +288,19 @@ def load_records(
     started = time.perf_counter()
     with engine_for(target) as engine:
         with engine.begin() as conn:
+            mark_stale_runs(conn)
             run_id = start_run(conn, "load", {"source": source})
         report = LoadReport(run_id, outcomes={} if track else None)
         run = _new_run(report, source, maps, pseudonym, terminology, to_omop, rules, create_only)
-        for number, chunk in enumerate(chunks(items, chunk_size), start=1):
-            with engine.begin() as conn:
-                _chunk(conn, run, chunk, report)
-            if on_chunk is not None:
-                on_chunk(number, report)
+        try:
+            for number, chunk in enumerate(chunks(items, chunk_size), start=1):
+                with engine.begin() as conn:
+                    _chunk(conn, run, chunk, report)
+                if on_chunk is not None:
+                    on_chunk(number, report)
+        except BaseException as exc:  # Ctrl-C, SIGTERM (SystemExit), a failing chunk
+            _interrupted(engine, run_id, source, maps, maps_label, report, exc)
+            raise
         report.seconds = time.perf_counter() - started
         with engine.begin() as conn:
             lock(conn)  # CDM_SOURCE is deleted and written again: one writer at a time
@@ -302,6 +309,18 @@ def load_records(
                 write_cdm_source(conn, run_id, maps_label, report.counts())
             finish_run(conn, run_id, details)
     return report
+
+
+def _interrupted(engine: Any, run_id: int, source: str, maps: dict[str, str], label: str,
+                 report: LoadReport, exc: BaseException) -> None:  # fmt: skip
+    """Say in the run row that the load stopped, with what it had committed by then; a
+    database that is gone too leaves the run "running" (the next load marks it stale)."""
+    details = {**_details(source, maps, label, "", report), "stopped_by": type(exc).__name__}
+    try:
+        with engine.begin() as conn:
+            interrupt_run(conn, run_id, details)
+    except Exception:
+        return
 
 
 def _maps(terminology: Any) -> tuple[Any, dict[str, str], str]:

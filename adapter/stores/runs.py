@@ -1,15 +1,19 @@
 """The run log of a load (adapter `runs`) and the CDM's own account of itself (CDM_SOURCE).
 
-A load run is written twice: when it starts (status "running", so records and quarantine rows
-can name their run, and a killed load leaves a visible trace) and when it ends (counts,
-versions, status "finished"). CDM_SOURCE says which software, maps and vocabulary produced the
-CDM; it is rewritten only by a run that changed the CDM, so an idle re-load changes no row.
+A load run is written twice: when it starts (status "running", with its host and process id,
+so records and quarantine rows can name their run) and when it ends (counts, versions, status
+"finished"; "interrupted" when Ctrl-C, SIGTERM or an error stopped it after some chunks; "stale"
+when the next load on the same host finds its process gone, as after kill -9). CDM_SOURCE says
+which software, maps and vocabulary produced the CDM; it is rewritten only by a run that
+changed the CDM, so an idle re-load changes no row.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
@@ -23,6 +27,8 @@ from sqlalchemy.engine import Connection
 from adapter.omop.schema import Dialect, qualified_name
 from adapter.stores.bulk import Statement, dialect_of, run_sql
 
+_HOST = socket.gethostname()
+
 __all__ = [
     "CDM_V54_CONCEPT_ID",
     "cdm_source_stale",
@@ -31,7 +37,9 @@ __all__ = [
     "finish_run",
     "finish_runs",
     "finish_runs_statement",
+    "interrupt_run",
     "mapping_fingerprint",
+    "mark_stale_runs",
     "run_ids",
     "software_version",
     "start_run",
@@ -85,8 +93,9 @@ def start_runs_statement(
     now = datetime.now(UTC).isoformat()
     values = ", ".join(f"(:command, :now, :now, :version, :d{i})" for i in range(len(details)))
     params: dict[str, Any] = {"command": command, "now": now, "version": software_version()}
+    me = {"status": "running", "host": _HOST, "pid": os.getpid()}
     for i, d in enumerate(details):
-        params[f"d{i}"] = json.dumps({**d, "status": "running"}, sort_keys=True)
+        params[f"d{i}"] = json.dumps({**d, **me}, sort_keys=True)
     return (
         f"INSERT INTO {qualified_name('runs', 'adapter', dialect)} "
         f"(command, started_at, finished_at, software_version, details) VALUES {values} "
@@ -111,8 +120,42 @@ def finish_runs(conn: Connection, runs: Sequence[tuple[int, Mapping[str, Any]]])
         run_sql(conn, *finish_runs_statement(dialect_of(conn), runs))
 
 
+def interrupt_run(conn: Connection, run_id: int, details: Mapping[str, Any]) -> None:
+    """Mark a run interrupted (Ctrl-C, SIGTERM, an error) with what it had done by then: the
+    chunks it committed stay, the record store says which records it wrote."""
+    run_sql(conn, *finish_runs_statement(dialect_of(conn), [(run_id, details)], "interrupted"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's), or cannot tell: not ours to call stale
+    return True
+
+
+def mark_stale_runs(conn: Connection) -> list[int]:
+    """Runs still "running" whose process on this host is gone (kill -9, a crash, a lost
+    machine's power): marked "stale", so the run list stops showing them as in progress. A run
+    of another host, or of a live process, is left as it is. Returns their ids."""
+    name = qualified_name("runs", "adapter", dialect_of(conn))
+    rows = conn.execute(sa.text(f"SELECT run_id, details FROM {name} WHERE details LIKE :running"),
+                        {"running": '%"status": "running"%'}).all()  # fmt: skip
+    stale: list[tuple[int, Mapping[str, Any]]] = []
+    for run_id, text in rows:
+        details = json.loads(text or "{}")
+        pid = details.get("pid")
+        if details.get("host") == _HOST and isinstance(pid, int) and not _alive(pid):
+            stale.append((int(run_id), details))
+    if stale:
+        run_sql(conn, *finish_runs_statement(dialect_of(conn), stale, "stale"))
+    return [run_id for run_id, _ in stale]
+
+
 def finish_runs_statement(
-    dialect: Dialect, runs: Sequence[tuple[int, Mapping[str, Any]]]
+    dialect: Dialect, runs: Sequence[tuple[int, Mapping[str, Any]]], status: str = "finished"
 ) -> Statement:
     now = datetime.now(UTC).isoformat()
     return (
@@ -122,7 +165,7 @@ def finish_runs_statement(
             {
                 "run_id": run_id,
                 "now": now,
-                "details": json.dumps({**details, "status": "finished"}, sort_keys=True),
+                "details": json.dumps({**details, "status": status}, sort_keys=True),
             }
             for run_id, details in runs
         ],
