@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 # is no default) and real tokens in MDS_ADAPTER_API_KEYS.
 DEMO_DB   := sqlite:///$(OUT)/omop.sqlite
 DEMO_KEY  := synthetic-demo-only-key
-DEMO_KEYS := {"demo-token": {"client": "demo", "scopes": ["bundle.write", "export.read", "admin"]}}
+DEMO_KEYS := {"demo-token-not-a-secret": {"client": "demo", "scopes": ["bundle.write", "export.read", "admin"]}}
 RUN_SERVE ?= yes
 run: $(STAMP)
 	mkdir -p $(OUT)
@@ -34,7 +34,7 @@ run: $(STAMP)
 	$(BIN)/mds-adapter compare $(OUT)/sample.jsonl $(OUT)/exported.jsonl --omop-losses
 	$(BIN)/mds-adapter db check --db $(DEMO_DB) --allow-known
 ifeq ($(RUN_SERVE),yes)
-	@echo "serving the FHIR API on $(DEMO_DB) at http://127.0.0.1:8080/fhir (token demo-token; Ctrl-C stops)"
+	@echo "serving the FHIR API on $(DEMO_DB) at http://127.0.0.1:8080/fhir (token demo-token-not-a-secret; Ctrl-C stops)"
 	MDS_ADAPTER_PSEUDONYM_KEY=$(DEMO_KEY) MDS_ADAPTER_API_KEYS='$(DEMO_KEYS)' \
 		$(BIN)/mds-adapter serve --db $(DEMO_DB)
 endif

@@ -26,6 +26,10 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
+MIN_TOKEN_LENGTH = 16
+"""Characters of a configured API token: a guessable short token is refused at start-up."""
+
+
 class ApiKey(BaseModel):
     """One configured token: the client it stands for (logged, audited) and its scopes."""
 
@@ -57,6 +61,11 @@ class Settings(BaseSettings):
     - `api_open_terminology`: terminology reads ($translate, $lookup, $validate-code) need no
       token when true (they hold no patient data); when false any valid token may call them.
     - `max_body_bytes`: larger request bodies get 413 before being read whole.
+    - `trusted_hosts`: the Host header values the API answers (JSON list; `*.example.org`
+      allowed); any other gets 400, so the server cannot be reached under a name nobody set
+      up (DNS rebinding, links built from a forged Host). Default `["*"]`: any.
+    Secrets have minimum lengths: the pseudonym key 16 bytes (adapter/stores/pseudonym.py), a
+    JWT HS256 secret 32 bytes (RFC 7518), an API token 16 characters.
     - `host` / `port`: where `mds-adapter serve` listens unless its options say otherwise.
     - `export_dir`: where Bulk Data `$export` jobs write their NDJSON files (one folder per
       job); default `mds-adapter-export` in the system's temp directory.
@@ -71,6 +80,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MDS_ADAPTER_", extra="ignore")
 
     db_url: str = DEFAULT_DB_URL
+    trusted_hosts: list[str] = Field(default_factory=lambda: ["*"])
     pseudonym_key: SecretStr | None = None
     api_keys: dict[str, ApiKey] = Field(default_factory=dict, repr=False)
     jwt_secret: SecretStr | None = Field(default=None, repr=False)
@@ -87,6 +97,17 @@ class Settings(BaseSettings):
     profiles_dir: Path | None = None
     export_dir: Path | None = None
     export_retention_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _tokens_long_enough(cls, value: dict[str, ApiKey]) -> dict[str, ApiKey]:
+        short = [t for t in value if len(t) < MIN_TOKEN_LENGTH]
+        if short:
+            raise ValueError(
+                f"{len(short)} API token(s) shorter than {MIN_TOKEN_LENGTH} characters: use "
+                "random tokens, e.g. `openssl rand -hex 32`"
+            )
+        return value
 
     @field_validator("jwt_secret", "jwt_public_key", "jwt_jwks_file", "jwt_issuer",
                      "jwt_audience", mode="before")  # fmt: skip

@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_middleware(RequestGuard, max_body_bytes=found.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=found.max_body_bytes,
+                       trusted_hosts=found.trusted_hosts)  # fmt: skip
     app.state.metrics = metrics.Metrics()
     # patient_read after bulk: its /fhir/Patient/{id} would otherwise take /fhir/Patient/$export
     for module in (metadata, operations, bundles, everything, bulk, patient_read, admin,

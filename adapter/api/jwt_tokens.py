@@ -31,11 +31,15 @@ from adapter.errors import ConfigurationError
 
 __all__ = [
     "INSTITUTIONS_CLAIM",
+    "MIN_HS256_SECRET",
     "InvalidTokenError",
     "JwtVerifier",
     "VerifiedToken",
     "looks_like_jwt",
 ]
+
+MIN_HS256_SECRET = 32
+"""Bytes: RFC 7518 section 3.2 requires a key at least as long as the hash output (256 bits)."""
 
 INSTITUTIONS_CLAIM = "mds_institutions"
 
@@ -101,7 +105,13 @@ class JwtVerifier:
         """None when no JWT key is configured; a ConfigurationError when half configured."""
         keys: list[_Key] = []
         if settings.jwt_secret is not None:
-            keys.append(_Key(settings.jwt_secret.get_secret_value().encode(), ("HS256",)))
+            secret = settings.jwt_secret.get_secret_value().encode()
+            if len(secret) < MIN_HS256_SECRET:
+                raise ConfigurationError(
+                    f"MDS_ADAPTER_JWT_SECRET is too short ({len(secret)} bytes): HS256 needs at "
+                    f"least {MIN_HS256_SECRET} (RFC 7518 3.2), e.g. `openssl rand -hex 32`"
+                )
+            keys.append(_Key(secret, ("HS256",)))
         if settings.jwt_public_key is not None:
             keys.append(_pem_key(settings.jwt_public_key))
         if settings.jwt_jwks_file is not None:

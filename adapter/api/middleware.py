@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter.api.metrics import metrics_of, route_template
-from adapter.api.negotiation import extra_headers, unsupported_format
+from adapter.api.negotiation import extra_headers, unsupported_format, untrusted_host
 from adapter.api.outcomes import error_response
 
 __all__ = ["ACCESS_LOG", "RequestGuard"]
@@ -37,9 +38,11 @@ class _TooLargeError(Exception):
 class RequestGuard:
     """Wraps the app: 413 over `max_body_bytes`, 500 for the uncaught, a JSON access line."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int,
+                 trusted_hosts: Sequence[str] = ("*",)) -> None:  # fmt: skip
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.trusted_hosts = tuple(trusted_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +76,9 @@ class RequestGuard:
         try:
             if self._declared_length(scope) > self.max_body_bytes:
                 raise _TooLargeError
-            if (why := unsupported_format(scope)) is not None:
+            if (why := untrusted_host(scope, self.trusted_hosts)) is not None:
+                await error_response(400, why)(scope, receive, sending)
+            elif (why := unsupported_format(scope)) is not None:
                 await error_response(406, why, code="not-supported")(scope, receive, sending)
             else:
                 await self.app(scope, counted, sending)

@@ -4,6 +4,8 @@
   with an Accept header naming only XML types. This server writes FHIR JSON only, so such a
   request is 406 with an OperationOutcome (FHIR REST: "unsupported format"), never a 200 in
   JSON the client cannot parse as what it asked for.
+- A Host header outside `trusted_hosts` is 400 (the server answers only the names it was set
+  up under: DNS rebinding, links built from a forged Host).
 - `X-Content-Type-Options: nosniff` on every answer (a browser must not guess HTML out of a
   JSON body), and `Cache-Control: no-store` on every answer that may hold patient data (FHIR,
   admin, terminology answers; an answer that sets its own Cache-Control keeps it).
@@ -11,11 +13,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 from starlette.types import Scope
 
-__all__ = ["DATA_PREFIXES", "extra_headers", "unsupported_format"]
+__all__ = ["DATA_PREFIXES", "extra_headers", "unsupported_format", "untrusted_host"]
 
 DATA_PREFIXES = ("/fhir", "/admin")
 
@@ -51,3 +54,18 @@ def extra_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[b
     if path.startswith(DATA_PREFIXES) and b"cache-control" not in names:
         out.append((b"cache-control", b"no-store"))
     return out
+
+
+def untrusted_host(scope: Scope, allowed: Sequence[str]) -> str | None:
+    """Why the Host header is not one this server answers (`trusted_hosts`), or None."""
+    if "*" in allowed:
+        return None
+    host = ""
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            host = value.decode("latin-1").rsplit(":", 1)[0].strip("[]").lower()
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:])):
+            return None
+    return f"host {host or '(none)'!r} is not served here (MDS_ADAPTER_TRUSTED_HOSTS)"

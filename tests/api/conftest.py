@@ -19,16 +19,16 @@ from tests.db.conftest import db_url, postgres_database, postgres_server
 __all__ = ["db_url", "postgres_database", "postgres_server"]
 
 KEYS: dict[str, Any] = {
-    "tok-write": {"client": "oslo", "scopes": ["bundle.write"]},
-    "tok-admin": {"client": "ops", "scopes": ["admin"]},
-    "tok-other": {"client": "milan", "scopes": ["bundle.write"]},
-    "tok-none": {"client": "nobody", "scopes": []},
-    "tok-read": {"client": "registry", "scopes": ["export.read"]},
-    "tok-read-2": {"client": "analyst", "scopes": ["export.read"]},
+    "tok-write-0123456789": {"client": "oslo", "scopes": ["bundle.write"]},
+    "tok-admin-0123456789": {"client": "ops", "scopes": ["admin"]},
+    "tok-other-0123456789": {"client": "milan", "scopes": ["bundle.write"]},
+    "tok-none-0123456789": {"client": "nobody", "scopes": []},
+    "tok-read-0123456789": {"client": "registry", "scopes": ["export.read"]},
+    "tok-read-0123456789-2": {"client": "analyst", "scopes": ["export.read"]},
 }
-WRITE = {"Authorization": "Bearer tok-write", "Content-Type": "application/fhir+json"}
-ADMIN = {"Authorization": "Bearer tok-admin"}
-READ = {"Authorization": "Bearer tok-read"}
+WRITE = {"Authorization": "Bearer tok-write-0123456789", "Content-Type": "application/fhir+json"}
+ADMIN = {"Authorization": "Bearer tok-admin-0123456789"}
+READ = {"Authorization": "Bearer tok-read-0123456789"}
 
 
 def settings(url: str = "sqlite://", **changes: Any) -> Settings:

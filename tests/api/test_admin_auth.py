@@ -44,8 +44,8 @@ def test_the_admin_routes_are_the_expected_ones() -> None:
 @pytest.mark.parametrize(("method", "path"), admin_routes())
 @pytest.mark.parametrize(
     ("token", "status", "code"),
-    [(None, 401, "login"), ("tok-nope", 401, "login"), ("tok-write", 403, "forbidden"),
-     ("tok-none", 403, "forbidden")],
+    [(None, 401, "login"), ("tok-nope", 401, "login"), ("tok-write-0123456789", 403, "forbidden"),
+     ("tok-none-0123456789", 403, "forbidden")],
 )  # fmt: skip
 def test_admin_scope_is_required(
     client: TestClient, method: str, path: str, token: str | None, status: int, code: str

@@ -54,7 +54,7 @@ def test_unknown_token_is_401(client: TestClient) -> None:
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
-@pytest.mark.parametrize("token", ["tok-none", "tok-admin"])
+@pytest.mark.parametrize("token", ["tok-none-0123456789", "tok-admin-0123456789"])
 def test_missing_scope_is_403(client: TestClient, token: str) -> None:
     response = client.post("/fhir", json={}, headers={"Authorization": f"Bearer {token}"})
     outcome(response, 403, "forbidden")
@@ -64,13 +64,14 @@ def test_body_over_the_limit_is_413(make_client: Callable[..., TestClient]) -> N
     client = make_client(max_body_bytes=100)
     body = orjson.dumps({"resourceType": "Bundle", "type": "batch", "entry": [{}] * 50})
     response = client.post("/fhir", content=body, headers={
-        "Authorization": "Bearer tok-write", "Content-Type": FHIR_JSON})  # fmt: skip
+        "Authorization": "Bearer tok-write-0123456789", "Content-Type": FHIR_JSON})  # fmt: skip
     outcome(response, 413, "too-costly")
 
 
 def test_wrong_media_type_is_415(client: TestClient) -> None:
     response = client.post("/fhir", content=b"<Bundle/>", headers={
-        "Authorization": "Bearer tok-write", "Content-Type": "application/xml"})  # fmt: skip
+        "Authorization": "Bearer tok-write-0123456789",
+        "Content-Type": "application/xml"})  # fmt: skip
     outcome(response, 415, "not-supported")
 
 
@@ -100,7 +101,7 @@ def test_one_json_log_line_per_request_without_body_or_query(
     with caplog.at_level(logging.INFO, logger="adapter.api.access"):
         client.get("/fhir/CodeSystem/$lookup?system=s&code=SECRET")
         client.post("/fhir", content=b'{"x": "SECRET"}', headers={
-            "Authorization": "Bearer tok-none", "Content-Type": FHIR_JSON})  # fmt: skip
+            "Authorization": "Bearer tok-none-0123456789", "Content-Type": FHIR_JSON})  # fmt: skip
     lines = [orjson.loads(r.getMessage()) for r in caplog.records]
     assert [(x["method"], x["path"], x["status"], x["client"]) for x in lines] == [
         ("GET", "/fhir/CodeSystem/$lookup", 404, "-"),

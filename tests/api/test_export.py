@@ -35,7 +35,7 @@ from tests.api.conftest import READ
 from tests.api.test_everything import TERMINOLOGY, outcome, post
 
 ASYNC = {**READ, "Prefer": "respond-async", "Accept": "application/fhir+json"}
-OTHER = {"Authorization": "Bearer tok-read-2"}
+OTHER = {"Authorization": "Bearer tok-read-0123456789-2"}
 
 
 @pytest.fixture
@@ -152,7 +152,8 @@ def test_kick_off_is_checked(exporting: Callable[[], TestClient]) -> None:
     outcome(client.get("/fhir/$export?_since=yesterday", headers=ASYNC), 400, bad_since)
     outcome(client.get("/fhir/$export", headers={**ASYNC, **OTHER, "Authorization": ""}), 401,
             "a bearer token is required")  # fmt: skip
-    outcome(client.get("/fhir/$export", headers={**ASYNC, "Authorization": "Bearer tok-write"}),
+    writer = {"Authorization": "Bearer tok-write-0123456789"}
+    outcome(client.get("/fhir/$export", headers={**ASYNC, **writer}),
             403, "this token lacks the scope export.read")  # fmt: skip
 
 
@@ -168,7 +169,7 @@ def test_only_the_starter_sees_a_job_and_delete_removes_it(
     outcome(client.get(url, headers=OTHER), 404, "no such export job")
     outcome(client.delete(location, headers=OTHER), 404, "no such export job")
     outcome(client.get(url), 401, "a bearer token is required")
-    writer = {"Authorization": "Bearer tok-write"}
+    writer = {"Authorization": "Bearer tok-write-0123456789"}
     for response in (client.get(location, headers=writer), client.get(url, headers=writer),
                      client.delete(location, headers=writer)):  # fmt: skip
         outcome(response, 403, "this token lacks the scope export.read")

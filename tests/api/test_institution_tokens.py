@@ -24,7 +24,7 @@ from tests.api.test_export import download, finished, kick_off
 from tests.api.test_jwt import AUDIENCE, ISSUER, SECRET, hs256
 from tests.db.loading import count
 
-CENTRE = {"Authorization": "Bearer tok-centre"}
+CENTRE = {"Authorization": "Bearer tok-centre-0123456789"}
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 
 
@@ -32,10 +32,10 @@ ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 def scoped(
     db_url: str, tmp_path: Path, make_client: Callable[..., TestClient]
 ) -> tuple[TestClient, list[Any], list[dict[str, Any]]]:
-    """An app where tok-centre reads MSKCC and RNOH only, with 12 generated records posted
-    (MSKCC 3, RNOH 2, five other institutions 7)."""
+    """An app where tok-centre-0123456789 reads MSKCC and RNOH only, with 12 generated records
+    posted (MSKCC 3, RNOH 2, five other institutions 7)."""
     init_db(db_url)
-    keys = {**KEYS, "tok-centre": {"client": "mskcc-rnoh", "scopes": ["export.read"],
+    keys = {**KEYS, "tok-centre-0123456789": {"client": "mskcc-rnoh", "scopes": ["export.read"],
                                    "institutions": ["MSKCC", "RNOH"]}}  # fmt: skip
     client = make_client(db_url, api_keys=keys, export_dir=tmp_path / "exports",
                          jwt_secret=SECRET, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)  # fmt: skip
@@ -107,14 +107,15 @@ def test_a_jwt_names_its_institutions(
             "space-separated string")  # fmt: skip
 
 
-UKM_WRITER = {"Authorization": "Bearer tok-ukm", "Content-Type": "application/fhir+json"}
+UKM_WRITER = {"Authorization": "Bearer tok-ukm-0123456789", "Content-Type": "application/fhir+json"}
 
 
 @pytest.fixture
 def ukm_writer(db_url: str, make_client: Callable[..., TestClient]) -> TestClient:
-    """tok-ukm may write UKM's records only; entries(3) holds records of INT, none and UKM."""
+    """tok-ukm-0123456789 may write UKM's records only; entries(3) holds records of INT, none
+    and UKM."""
     init_db(db_url)
-    keys = {**KEYS, "tok-ukm": {"client": "ukm", "scopes": ["bundle.write"],
+    keys = {**KEYS, "tok-ukm-0123456789": {"client": "ukm", "scopes": ["bundle.write"],
                                 "institutions": ["UKM"]}}  # fmt: skip
     return make_client(db_url, api_keys=keys)
 
@@ -157,7 +158,7 @@ def test_a_transaction_with_another_centres_record_is_refused_whole(
 
 def test_a_delete_of_another_centres_record_is_refused(ukm_writer: TestClient) -> None:
     items = entries(3)
-    full = {"Authorization": "Bearer tok-write", "Content-Type": "application/fhir+json"}
+    full = {"Authorization": "Bearer tok-write-0123456789", "Content-Type": "application/fhir+json"}
     assert ukm_writer.post("/fhir", json=bundle("batch", items), headers=full).status_code == 200
     first, _, third = records(items)
     gone = [delete(first[0]), delete(third[0])]

@@ -152,7 +152,10 @@ def test_leeway_and_scopes(jwt_client: TestClient) -> None:
     response = jwt_client.post("/fhir", json=bundle("batch", []), headers=bearer(admin_only))
     assert response.status_code == 403
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
-    configured = {"Authorization": "Bearer tok-write", "Content-Type": "application/fhir+json"}
+    configured = {
+        "Authorization": "Bearer tok-write-0123456789",
+        "Content-Type": "application/fhir+json",
+    }
     assert jwt_client.post("/fhir", json={}, headers=configured).status_code == 400  # keys too
 
 

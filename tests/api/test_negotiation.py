@@ -1,9 +1,17 @@
-"""406 for XML, nosniff everywhere, no-store on data answers (issue 16 item 5 and 6)."""
+"""406 for XML, nosniff everywhere, no-store on data answers, trusted hosts, minimum secret
+lengths (issue 16 items 5 and 6)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from adapter.api.jwt_tokens import JwtVerifier
+from adapter.config import Settings
+from adapter.errors import ConfigurationError
 
 
 @pytest.mark.parametrize("fmt", ["xml", "application/fhir+xml", "text/xml"])
@@ -37,3 +45,22 @@ def test_security_headers(client: TestClient) -> None:
     health = client.get("/health")
     assert health.headers["x-content-type-options"] == "nosniff"
     assert "cache-control" not in health.headers
+
+
+def test_trusted_hosts(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(trusted_hosts=["registry.example.org", "*.sarcoma.example"])
+    for host in ("registry.example.org", "registry.example.org:8443", "api.sarcoma.example"):
+        assert client.get("/fhir/metadata", headers={"Host": host}).status_code == 200, host
+    refused = client.get("/fhir/metadata", headers={"Host": "evil.example"})
+    assert refused.status_code == 400
+    assert refused.json()["issue"][0]["diagnostics"] == (
+        "host 'evil.example' is not served here (MDS_ADAPTER_TRUSTED_HOSTS)"
+    )
+
+
+def test_secrets_have_minimum_lengths() -> None:
+    with pytest.raises(ValidationError, match="1 API token\\(s\\) shorter than 16 characters"):
+        Settings(api_keys={"short": {"client": "x", "scopes": ["admin"]}})
+    weak = Settings(jwt_secret="only-20-bytes-long!!", jwt_issuer="i", jwt_audience="a")
+    with pytest.raises(ConfigurationError, match="JWT_SECRET is too short \\(20 bytes\\)"):
+        JwtVerifier.from_settings(weak)

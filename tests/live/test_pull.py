@@ -62,12 +62,14 @@ def test_pull_via_bulk_export_and_via_everything(
 ) -> None:
     server, records, patients = loaded
     out = tmp_path / "bulk.jsonl"
-    code, stdout, stderr = pull("--from", server.fhir, "--token", "tok-read", "-o", str(out))
+    code, stdout, stderr = pull(
+        "--from", server.fhir, "--token", "tok-read-0123456789", "-o", str(out)
+    )
     assert (code, stdout) == (0, ""), stderr
     assert f"50 records read from {server.fhir}: 50 written to {out} (jsonl), 0 rejected" in stderr
     assert out.read_bytes() == jsonl(records)
     fhir = tmp_path / "bulk.ndjson"
-    code, _, stderr = pull("--from", server.fhir, "--token", "tok-read", "-o", str(fhir),
+    code, _, stderr = pull("--from", server.fhir, "--token", "tok-read-0123456789", "-o", str(fhir),
                            "--to", "fhir", "--bundle", "collection")  # fmt: skip
     assert code == 0, stderr
     assert fhir.read_bytes() == b"".join(
@@ -76,7 +78,7 @@ def test_pull_via_bulk_export_and_via_everything(
     ids = [x for p in patients for x in ("--patient", p)]
     code, stdout, stderr = pull("--from", server.fhir, *ids, "-o", str(out), "--json")
     assert code == 2 and "401 Unauthorized: a bearer token is required" in stderr
-    runner.env = {"MDS_ADAPTER_PULL_TOKEN": "tok-read"}
+    runner.env = {"MDS_ADAPTER_PULL_TOKEN": "tok-read-0123456789"}
     try:
         code, stdout, stderr = pull("--from", server.fhir, *ids, "-o", str(out), "--json")
     finally:
@@ -90,13 +92,13 @@ def test_pull_via_bulk_export_and_via_everything(
 
 def test_pull_failures_are_one_line(server: LiveServer, tmp_path: Path) -> None:
     out = str(tmp_path / "x.jsonl")
-    code, _, stderr = pull("--from", server.fhir, "--token", "tok-write", "-o", out)
+    code, _, stderr = pull("--from", server.fhir, "--token", "tok-write-0123456789", "-o", out)
     assert code == 2
     assert stderr == (f"error: GET {server.fhir}/$export: 403 Forbidden: this token lacks the "
                       "scope export.read\n")  # fmt: skip
     unknown = "00000000-0000-5000-8000-000000000000"
-    code, _, stderr = pull("--from", server.fhir, "--token", "tok-read", "--patient", unknown,
-                           "-o", out)  # fmt: skip
+    code, _, stderr = pull("--from", server.fhir, "--token", "tok-read-0123456789",
+                           "--patient", unknown, "-o", out)  # fmt: skip
     assert code == 2
     assert stderr == (f"error: GET {server.fhir}/Patient/{unknown}/$everything: 404 Not Found: "
                       "no such Patient\n")  # fmt: skip
@@ -106,7 +108,7 @@ def test_an_unreachable_server_is_retried_then_one_line(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{free_port()}/fhir"
     started = time.monotonic()
     with (
-        Puller(base, "tok-read", retries=2, backoff=0.01) as puller,
+        Puller(base, "tok-read-0123456789", retries=2, backoff=0.01) as puller,
         pytest.raises(PullError) as caught,
     ):
         list(pull_records(base, puller=puller))
@@ -119,7 +121,7 @@ def test_5xx_is_retried_a_bounded_number_of_times(tmp_path: Path) -> None:
     down = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
     with live_server(down, tmp_path, SERVER_ENV, healthy=False) as bare:
         with (
-            Puller(bare.fhir, "tok-read", retries=2, backoff=0.01) as puller,
+            Puller(bare.fhir, "tok-read-0123456789", retries=2, backoff=0.01) as puller,
             pytest.raises(PullError) as caught,
         ):
             list(pull_records(bare.fhir, puller=puller))

@@ -47,7 +47,7 @@ def test_push_30_then_a_rerun_sends_nothing_then_only_the_changed_record(
 ) -> None:
     records = [r for r, _ in generate(30, 1)]
     source, state = write_lines(tmp_path / "in.jsonl", records), tmp_path / "state.jsonl"
-    code, lines = _push(server, source, state, "--token", "tok-write")
+    code, lines = _push(server, source, state, "--token", "tok-write-0123456789")
     assert code == 0
     assert _summary(lines) == {"sent": 30, "accepted": 30, "rejected": 0, "failed": 0,
                                "skipped": 0, "invalid": 0}  # fmt: skip
@@ -58,11 +58,11 @@ def test_push_30_then_a_rerun_sends_nothing_then_only_the_changed_record(
     assert len({b["receipt"] for b in bundles}) == 30
     assert count(db_url, "person") == 30
     receipt = httpx.get(f"{server.base}/admin/receipts/{bundles[0]['receipt']}",
-                        headers={"Authorization": "Bearer tok-admin"})  # fmt: skip
+                        headers={"Authorization": "Bearer tok-admin-0123456789"})  # fmt: skip
     assert receipt.status_code == 200
     assert len(state.read_bytes().splitlines()) == 30
 
-    code, lines = _push(server, source, state, "--token", "tok-write")
+    code, lines = _push(server, source, state, "--token", "tok-write-0123456789")
     assert (code, _summary(lines)["sent"], _summary(lines)["skipped"]) == (0, 0, 30)
 
     i = next(i for i, r in enumerate(records) if r.vital_status == "alive")
@@ -70,7 +70,7 @@ def test_push_30_then_a_rerun_sends_nothing_then_only_the_changed_record(
     later = changed.date_of_last_contact + dt.timedelta(days=1)  # type: ignore[operator]
     records[i] = MdsRecord(**{**changed.__dict__, "date_of_last_contact": later})
     write_lines(source, records)
-    code, lines = _push(server, source, state, "--token", "tok-write")
+    code, lines = _push(server, source, state, "--token", "tok-write-0123456789")
     assert code == 0, [x for x in lines if x.get("attempts")]
     assert [(b["record_id"], b["status"]) for b in lines if b.get("attempts")] == [
         (changed.record_id, "accepted")]  # fmt: skip
@@ -84,7 +84,7 @@ def test_a_record_the_api_rejects_is_reported_with_its_rule_and_the_others_go_in
     server: LiveServer, db_url: str, tmp_path: Path
 ) -> None:
     source = write_lines(tmp_path / "in.jsonl", [r for r, _ in generate(30, 3, 0.1)])
-    code, lines = _push(server, source, tmp_path / "state.jsonl", "--token", "tok-write")
+    code, lines = _push(server, source, tmp_path / "state.jsonl", "--token", "tok-write-0123456789")
     assert code == 1
     rejected = [b for b in lines if b.get("status") == "rejected"]
     assert [(b["record_id"], b["http_status"]) for b in rejected] == [("SYN-000005-SFYD", 422)]
@@ -99,7 +99,7 @@ def test_a_wrong_token_stops_the_push_with_exit_2(server: LiveServer, tmp_path: 
     state = tmp_path / "state.jsonl"
     refusals = [
         ("nope", "answered 401: the bearer token is not valid"),
-        ("tok-none", "answered 403: this token lacks the scope bundle.write"),
+        ("tok-none-0123456789", "answered 403: this token lacks the scope bundle.write"),
     ]
     for token, message in refusals:
         result = RUNNER.invoke(
@@ -121,7 +121,9 @@ def test_a_body_over_the_server_limit_is_final_not_retried(db_url: str, tmp_path
     env = {**SERVER_ENV, "MDS_ADAPTER_MAX_BODY_BYTES": str(limit)}
     with live_server(db_url, tmp_path, env) as server:
         source = write_lines(tmp_path / "in.jsonl", records)
-        code, lines = _push(server, source, tmp_path / "state.jsonl", "--token", "tok-write")
+        code, lines = _push(
+            server, source, tmp_path / "state.jsonl", "--token", "tok-write-0123456789"
+        )
     assert code == 1
     got = {b["record_id"]: (b["status"], b["http_status"], b["attempts"]) for b in lines
            if b["type"] == "bundle"}  # fmt: skip
@@ -140,7 +142,9 @@ def test_503_is_retried_with_back_off_then_reported_failed(tmp_path: Path) -> No
     item = ToPush(f"{record.institution}|{record.record_id}", record.record_id,
                   dumps(to_fhir(record, _terminology())))  # fmt: skip
     with live_server(DOWN, tmp_path, SERVER_ENV, healthy=False) as server:
-        [outcome] = push([item], server.fhir, token="tok-write", policy=policy, sleep=waits.append)
+        [outcome] = push(
+            [item], server.fhir, token="tok-write-0123456789", policy=policy, sleep=waits.append
+        )
     assert (outcome.status, outcome.http_status, outcome.attempts) == ("failed", 503, 3)
     assert outcome.issues == [ISSUE_WHEN_DOWN]
     assert waits == [2.0, 2.0]  # the server's Retry-After, honoured over the policy's back-off

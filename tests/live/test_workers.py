@@ -27,7 +27,9 @@ def test_two_workers_take_concurrent_writes_and_keep_alive_stays_fast(
              for r, _ in generate(24, 2)]  # fmt: skip
     with served(db_url, tmp_path, SERVER_ENV, workers=2) as server:
         assert len(server.pids()) >= 3  # the supervisor and its two workers
-        outcomes = list(push(items, f"{server.base}/fhir", token="tok-write", in_flight=8))
+        outcomes = list(
+            push(items, f"{server.base}/fhir", token="tok-write-0123456789", in_flight=8)
+        )
         with httpx.Client(base_url=server.base) as client:
             client.get("/fhir/metadata")
             t0 = time.perf_counter()
