@@ -45,9 +45,8 @@ def init(
         Path | None,
         typer.Option(
             "--athena",
-            file_okay=False,
-            help="Load this Athena download (tab-separated CONCEPT.csv, …) instead of the "
-            "bundled subset, replacing any vocabulary already loaded.",
+            help="Load this Athena download (its zip, or the folder holding CONCEPT.csv at any "
+            "depth) instead of the bundled subset, replacing any vocabulary already loaded.",
         ),
     ] = None,
     no_vocab: Annotated[

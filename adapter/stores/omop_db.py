@@ -32,6 +32,7 @@ from adapter.errors import ConfigurationError, SourceError
 from adapter.mds.dictionary import terminology_dir
 from adapter.omop.schema import Dialect, Part, Table, create_statements, qualified_name, tables
 from adapter.stores.athena import VocabularyFile, find_files, read_rows
+from adapter.stores.athena_source import vocabulary_folder
 from adapter.stores.bulk import Statement, any_of, run_sql, text_list
 from adapter.stores.record_store import adapter_name, record_store_statements
 from adapter.stores.worklist import worklist_statements
@@ -330,13 +331,20 @@ def _mark_for_remapping(conn: Connection, dialect: Dialect) -> int:
 
 
 def load_vocabulary(target: Target, directory: Path) -> VocabularyLoad:
-    """Replace the vocabulary with the Athena-layout files in `directory`, in one transaction.
+    """Replace the vocabulary with the Athena-layout files of `directory` (a folder holding
+    CONCEPT.csv at any depth, or Athena's zip: athena_source.py), in one transaction.
 
     Every vocabulary table is emptied first, so the database holds exactly this vocabulary;
     SOURCE_TO_CONCEPT_MAP (site-maintained, not part of Athena) is kept unless the directory
     has one. All headers are checked before anything is deleted.
     """
-    files = find_files(directory)
+    with vocabulary_folder(directory) as folder:
+        return _load_vocabulary(target, directory, find_files(folder))
+
+
+def _load_vocabulary(
+    target: Target, directory: Path, files: list[VocabularyFile]
+) -> VocabularyLoad:
     given = {f.table.name for f in files}
     started = datetime.now(UTC)
     with engine_for(target) as engine:
