@@ -149,6 +149,11 @@ class Terminology:
         """The explicit `unmatched` rows of a code: why a target has nothing for it."""
         return tuple(r for r in self._by_source.get((system, code), []) if not r.matched)
 
+    def wont_map(self, system: str, code: str) -> bool:
+        """Does the map decide, with an `unmatched` row for the OMOP target, that the code has
+        no OMOP concept (a "won't map" decision, its reason in the comment)?"""
+        return any(r.target_system in self._omop_systems for r in self.unmatched(system, code))
+
     def omop_concept_id(self, element: str, code: str) -> int | None:
         """The OMOP concept an MDS code is written as, or None when the map says unmatched."""
         for t in self.translate(mds_system(element), code):

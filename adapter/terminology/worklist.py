@@ -116,7 +116,9 @@ def unmapped_codes(
 
     Pairs come from `to_omop`'s `omop.unmapped-code` findings (the store may resolve a pair
     through a full Athena vocabulary, so the finding, not the map, is the truth); MDS codes
-    from the maps, since the writer drops an `unmatched` code silently by design.
+    from the maps: a code the OMOP map does not cover. A code the map declares `unmatched`
+    for OMOP (a "won't map" decision, its reason in the comment: no laterality concept, "none",
+    "alive") is a decision, not a gap, and no item.
     """
     found: set[UnmappedCode] = set()
     for f in findings:
@@ -129,8 +131,8 @@ def unmapped_codes(
             element = f.elements[0]
             found.add(_entry(terminology, mds_system(element), str(f.values[0]), element))
     for system, code in codes_of(record):
-        if system == ICDO3_CONDITION_SYSTEM:
-            continue
+        if system == ICDO3_CONDITION_SYSTEM or terminology.wont_map(system, code):
+            continue  # a decision in the map, not a gap: not a worklist item
         if not is_mapped(terminology, system, code):
             element = system.removeprefix(MDS_CODESYSTEM_BASE).replace("-", "_")
             found.add(_entry(terminology, system, code, element))

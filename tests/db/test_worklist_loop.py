@@ -110,15 +110,10 @@ def test_worklist_import_remap_loop(db_url: str, tmp_terminology: Path, tmp_path
         e = pairs[code]
         assert (e.count, e.map, e.map_version) == (len(prefixes), "icdo3-condition", "1.0.0")
         assert sorted(e.examples) == sorted(pseudonym(ids[p]) for p in prefixes)
-    laterality = {e.code: e.count for e in entries if e.element == "laterality"}
-    expected_lat: dict[str, int] = {}
-    for r in records:
-        if (
-            r.laterality is not None
-            and before_t.omop_concept_id("laterality", r.laterality) is None
-        ):
-            expected_lat[r.laterality] = expected_lat.get(r.laterality, 0) + 1
-    assert laterality == expected_lat and laterality
+    # codes the maps declare won't-map for OMOP (every laterality, "none", "alive", ...) are
+    # decisions, not gaps: the worklist holds only the ICDO3 pairs the vocabulary lacks
+    assert any(r.laterality for r in records)
+    assert [e for e in entries if e.system != ICDO3_CONDITION_SYSTEM] == []
 
     # a second load of the same file counts nothing twice
     load_records(db_url, read_incoming(io.BytesIO(data)), pseudonym=pseudonym,
