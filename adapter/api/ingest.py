@@ -37,6 +37,7 @@ from typing import Any
 import orjson
 
 from adapter.api.conditional import EntryRequest, check_request
+from adapter.api.guards import check_full_urls, check_record_sizes, check_structure, kept
 from adapter.api.locate import canonical_id, code_at
 from adapter.api.outcomes import ApiError, issue
 from adapter.api.state import ApiState
@@ -163,7 +164,8 @@ def _group(s: Submission, resources: dict[int, dict[str, Any]]) -> None:
             s.add(i, issue("invalid", f"{kind} names no Patient of this Bundle",
                            expression=[f"Bundle.entry[{i}].resource.subject"]))  # fmt: skip
     for g in s.groups:
-        org = reference_key(resources[g.patient].get("managingOrganization"))
+        org = resources[g.patient].get("managingOrganization")
+        org = reference_key(org) if isinstance(org, dict) else None
         if org in shared:
             g.shared.append(shared[str(org)])
     for i in s.shared:
@@ -211,15 +213,23 @@ def _read(s: Submission, state: ApiState, g: Group) -> None:
 def plan(bundle: Any, state: ApiState) -> Submission:
     """Every check that needs no database (see the module docstring)."""
     kind = _check_shape(bundle)
+    malformed = check_structure(bundle, state.settings)
     s = Submission(kind, list(bundle.get("entry", [])), [], [])
     resources: dict[int, dict[str, Any]] = {}
     for i, entry in enumerate(s.entries):
-        if _entry_ok(s, i, entry):
+        if i in malformed:  # not validated nor read, but grouped: its record is refused
+            s.issues[i] = malformed[i]
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict) and \
+                    isinstance(entry["resource"].get("resourceType"), str):  # fmt: skip
+                resources[i], s.requests[i] = entry["resource"], EntryRequest("PUT")
+        elif _entry_ok(s, i, entry):
             resources[i] = entry["resource"]
             for f in state.validator.validate(entry["resource"], f"Bundle.entry[{i}].resource"):
                 if f.level is not Level.INFO:
                     s.add(i, _finding_issue(f, f"Bundle.entry[{i}].resource", "invalid"))
+    check_full_urls(s)
     _group(s, resources)
+    check_record_sizes(s, state.settings.max_resources_per_patient)
     for g in s.groups:
         g.create_only = s.requests[g.patient].create_only
         if not s.errors([*g.indices, *g.shared]):
@@ -306,17 +316,18 @@ def commit(
     items = [Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), gone)
              for i, gone in s.deletes.items() if not s.errors([i])]  # fmt: skip
     grouped = {i for g in s.groups for i in g.indices} | set(s.shared)
-    for i in sorted(set(s.issues) - grouped - forbidden):
-        if s.errors([i]):
-            reasons = "; ".join(x["diagnostics"] for x in s.errors([i]))
-            found = Finding(
-                "api.rejected-entry", Level.ERROR, reasons, location=f"Bundle.entry[{i}]"
-            )
-            items.append(Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), found))
+    cap = state.settings.max_quarantine_bytes
+    loose = [i for i in sorted(set(s.issues) - grouped - forbidden) if s.errors([i])]
+    if loose:  # entries of no record: one quarantine item for them all, not one each
+        where = f"Bundle.entry[{loose[0]}]"
+        reasons = "; ".join(x["diagnostics"] for i in loose[:10] for x in s.errors([i]))
+        more = f" (and {len(loose) - 10} more entries)" if len(loose) > 10 else ""
+        found = Finding("api.rejected-entry", Level.ERROR, reasons + more, location=where)
+        items.append(Incoming(where, kept([s.entries[i] for i in loose], cap), found))
     for g in s.groups:
         if g.patient in forbidden:
             continue  # not this client's to send: nothing of it is kept, not even quarantined
-        sub = orjson.dumps([s.entries[i] for i in [*g.indices, *g.shared]])
+        sub = kept([s.entries[i] for i in [*g.indices, *g.shared]], cap)
         if g not in good:
             items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, _rejected_finding(s, g),
                                   g.record.institution if g.record else None))  # fmt: skip
