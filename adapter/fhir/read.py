@@ -15,7 +15,9 @@ any order, a searchset page that lacks its Patient) is buffered until the input 
 later line may still hold a patient's resources: memory is then proportional to those
 resources (roughly 1-2 kB each as dicts).
 
-Each chunk is first checked against profiles/ (adapter/fhir/intake.py: `profiles="warn"`
+Each chunk is first passed through the structural check (adapter/fhir/sift.py: a malformed
+node is an error naming its FHIRPath and leaves its record out, the rest is read), then against
+profiles/ (adapter/fhir/intake.py: `profiles="warn"`
 reports profile errors and maps anyway, `"reject"` leaves the chunk out, `"off"` skips the check).
 
 Nothing is dropped in silence: a resource that cannot be placed (`fhir.unplaced-resource`), of
@@ -50,6 +52,7 @@ from adapter.fhir.codes import SNOMED, Codec, Draft, Resource, reference_key
 from adapter.fhir.condition import FIXED as CONDITION_CODES
 from adapter.fhir.ids import SID
 from adapter.fhir.intake import ProfilePolicy, screen
+from adapter.fhir.sift import sift
 from adapter.fhir.surgery import FIXED as SURGERY_CODES
 from adapter.mds.record import MdsRecord
 from adapter.sources.problems import element_problems, invalid_record
@@ -118,6 +121,11 @@ def read_labelled(
         if not isinstance(chunk, dict) or "resourceType" not in chunk:
             yield _finding("fhir.not-a-resource", label, "not a FHIR resource")
             continue
+        malformed, sifted = sift(label, chunk)  # before any reader or validator touches it
+        yield from malformed
+        if sifted is None:
+            continue
+        chunk = dict(sifted)
         found, keep = screen(label, chunk, profiles)
         yield from found
         if not keep:
