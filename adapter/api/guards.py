@@ -24,12 +24,19 @@ from typing import Any
 import orjson
 
 from adapter.api.outcomes import ApiError, issue
-from adapter.api.submission import Submission
+from adapter.api.submission import Kind, Submission
 from adapter.config import Settings
 from adapter.errors import Finding
 from adapter.fhir.shape import Limits, check_bundle
 
-__all__ = ["ISSUE_CODES", "check_full_urls", "check_record_sizes", "check_structure", "kept"]
+__all__ = [
+    "ISSUE_CODES",
+    "check_full_urls",
+    "check_record_sizes",
+    "check_shape",
+    "check_structure",
+    "kept",
+]
 
 ISSUE_CODES = {
     "fhir.structure": "structure",
@@ -45,6 +52,21 @@ ISSUE_CODES = {
 def _issue(f: Finding) -> dict[str, Any]:
     where = [f.location] if f.location else []
     return issue(ISSUE_CODES.get(f.code, "structure"), f"{f.code}: {f.message}", expression=where)
+
+
+def check_shape(bundle: Any) -> Kind:
+    """The Bundle's kind; 400 for a body that is no batch or transaction Bundle."""
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise ApiError(400, "the body must be a Bundle", expression=["Bundle"])
+    kind = bundle.get("type")
+    if kind not in ("batch", "transaction"):
+        raise ApiError(400, "Bundle.type must be batch or transaction", code="not-supported",
+                       expression=["Bundle.type"])  # fmt: skip
+    if not isinstance(bundle.get("entry", []), list):
+        raise ApiError(400, "Bundle.entry must be a list", code="structure",
+                       expression=["Bundle.entry"])  # fmt: skip
+    found: Kind = kind
+    return found
 
 
 def check_structure(bundle: dict[str, Any], settings: Settings) -> dict[int, list[dict[str, Any]]]:
@@ -73,21 +95,25 @@ def check_full_urls(s: Submission) -> None:
             same = entry.get("resource") == s.entries[seen[url]].get("resource")
             s.add(i, issue("duplicate", f"the fullUrl of Bundle.entry[{seen[url]}] again: a "
                            "fullUrl SHALL be unique in a Bundle (FHIR R4 bundle.html)"
-                           + ("; the same resource, so it is read once" if same else ""),
+                           + ("; the same resource again, so only a warning" if same else ""),
                            severity="warning" if same else "error",
                            expression=[f"Bundle.entry[{i}].fullUrl"]))  # fmt: skip
         else:
             seen[url] = i
 
 
-def check_record_sizes(s: Submission, limit: int) -> None:
-    """A record of more than `limit` resources is refused (on its Patient entry)."""
+def check_record_sizes(s: Submission, limit: int) -> set[int]:
+    """A record of more than `limit` resources is refused (on its Patient entry); the indices
+    of its entries (not worth validating)."""
+    refused: set[int] = set()
     for g in s.groups:
         if len(g.indices) + len(g.shared) > limit:
             n = len(g.indices) + len(g.shared)
+            refused.update(g.indices)
             s.add(g.patient, issue("too-costly", f"the record has {n} resources, over the limit "
                                    f"of {limit} (MDS_ADAPTER_MAX_RESOURCES_PER_PATIENT)",
                                    expression=[f"Bundle.entry[{g.patient}]"]))  # fmt: skip
+    return refused
 
 
 def kept(value: Any, limit: int) -> bytes:

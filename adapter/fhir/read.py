@@ -102,10 +102,12 @@ def read_fhir(
     terminology: Terminology | None = None,
     *,
     profiles: ProfilePolicy = "warn",
+    checked: bool = False,
 ) -> Iterator[MdsRecord | Finding]:
-    """Records and findings from Bundles and single resources, in any order (see module doc)."""
+    """Records and findings from Bundles and single resources, in any order (see module doc).
+    `checked`: the chunks passed the structural pass already (the API's `plan` ran it)."""
     labelled = ((f"chunk {n}", c) for n, c in enumerate(chunks, start=1))
-    return read_labelled(labelled, terminology, profiles=profiles)
+    return read_labelled(labelled, terminology, profiles=profiles, checked=checked)
 
 
 def read_labelled(
@@ -113,6 +115,7 @@ def read_labelled(
     terminology: Terminology | None = None,
     *,
     profiles: ProfilePolicy = "warn",
+    checked: bool = False,
 ) -> Iterator[MdsRecord | Finding]:
     """`read_fhir` of chunks each named for findings (`line 12` in NDJSON, `chunk 3` else)."""
     codec = codec_for(terminology or Terminology.load())
@@ -121,11 +124,12 @@ def read_labelled(
         if not isinstance(chunk, dict) or "resourceType" not in chunk:
             yield _finding("fhir.not-a-resource", label, "not a FHIR resource")
             continue
-        malformed, sifted = sift(label, chunk)  # before any reader or validator touches it
-        yield from malformed
-        if sifted is None:
-            continue
-        chunk = dict(sifted)
+        if not checked:  # before any reader or validator touches it
+            malformed, sifted = sift(label, chunk)
+            yield from malformed
+            if sifted is None:
+                continue
+            chunk = dict(sifted)
         found, keep = screen(label, chunk, profiles)
         yield from found
         if not keep:

@@ -62,12 +62,13 @@ class Limits:
 
 
 class _Pass:
-    __slots__ = ("found", "limits", "types")
+    __slots__ = ("deep", "found", "limits", "types")
 
     def __init__(self, types: ElementTypes, limits: Limits) -> None:
         self.types = types
         self.limits = limits
         self.found: list[Finding] = []
+        self.deep = False  # a too-deep node was reported
 
     def add(self, code: str, path: str, message: str) -> None:
         element = _INDEX.sub("", path)
@@ -75,9 +76,12 @@ class _Pass:
                                   location=path))  # fmt: skip
 
     def value(self, v: Any, kind: str | None, path: str, depth: int) -> None:
-        if depth > self.limits.max_depth:
-            self.add("fhir.too-deep", path, f"is nested deeper than {self.limits.max_depth} "
-                     "levels (MDS_ADAPTER_MAX_JSON_DEPTH)")  # fmt: skip
+        if depth > self.limits.max_depth and isinstance(v, dict | list):
+            if not self.deep:  # once per document or entry: the first place says it
+                self.deep = True
+                limit = self.limits.max_depth
+                why = f"is nested deeper than {limit} levels (MDS_ADAPTER_MAX_JSON_DEPTH)"
+                self.add("fhir.too-deep", path, why)
         elif v is None:
             self.add("fhir.structure", path, "is null: FHIR JSON leaves an absent element out")
         elif kind is None:
@@ -174,7 +178,7 @@ class _Pass:
 
     def generic(self, v: Any, path: str, depth: int) -> None:
         """Content of no known type: depth, strings and numbers only."""
-        if depth > self.limits.max_depth:
+        if depth > self.limits.max_depth and isinstance(v, dict | list):
             self.value(v, None, path, depth)
         elif isinstance(v, dict):
             self.fields(v, {}, path, depth)
@@ -216,4 +220,5 @@ def check_bundle(
         run.value(entry, "BundleEntry", f"Bundle.entry[{i}]", 3)
         if run.found:
             per_entry[i], run.found = run.found, []
+        run.deep = False
     return outside, per_entry
