@@ -61,11 +61,14 @@ class Settings(BaseSettings):
     - `api_open_terminology`: terminology reads ($translate, $lookup, $validate-code) need no
       token when true (they hold no patient data); when false any valid token may call them.
     - `max_body_bytes`: larger request bodies get 413 before being read whole.
+    - `max_bundle_entries` (413 over it), `max_resources_per_patient` (the record is refused),
+      `max_json_depth` and `max_string_length` (the node is refused): what one posted Bundle
+      may hold, so that its cost stays linear and bounded (adapter/fhir/shape.py,
+      adapter/api/guards.py). `max_quarantine_bytes`: what one quarantine item keeps of the
+      rejected input (more is replaced by a note saying how much was left out).
     - `trusted_hosts`: the Host header values the API answers (JSON list; `*.example.org`
       allowed); any other gets 400, so the server cannot be reached under a name nobody set
       up (DNS rebinding, links built from a forged Host). Default `["*"]`: any.
-    Secrets have minimum lengths: the pseudonym key 16 bytes (adapter/stores/pseudonym.py), a
-    JWT HS256 secret 32 bytes (RFC 7518), an API token 16 characters.
     - `host` / `port`: where `mds-adapter serve` listens unless its options say otherwise.
     - `export_dir`: where Bulk Data `$export` jobs write their NDJSON files (one folder per
       job); default `mds-adapter-export` in the system's temp directory.
@@ -75,6 +78,9 @@ class Settings(BaseSettings):
     - `terminology_dir` / `profiles_dir`: the terminology/ and profiles/ folders when they are
       not next to the package (a wheel install, the Docker image); the core reads the same
       variables itself.
+
+    Secrets have minimum lengths: the pseudonym key 16 bytes (adapter/stores/pseudonym.py), a
+    JWT HS256 secret 32 bytes (RFC 7518), an API token 16 characters.
     """
 
     model_config = SettingsConfigDict(env_prefix="MDS_ADAPTER_", extra="ignore")
@@ -91,6 +97,11 @@ class Settings(BaseSettings):
     jwt_leeway: int = Field(default=30, ge=0, le=300)
     api_open_terminology: bool = True
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_bundle_entries: int = Field(default=10_000, gt=0)
+    max_resources_per_patient: int = Field(default=500, gt=0)
+    max_json_depth: int = Field(default=32, ge=8, le=200)
+    max_string_length: int = Field(default=65_536, gt=0)
+    max_quarantine_bytes: int = Field(default=1024 * 1024, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, gt=0, lt=65536)
     terminology_dir: Path | None = None

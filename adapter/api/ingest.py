@@ -37,7 +37,14 @@ from typing import Any
 import orjson
 
 from adapter.api.conditional import EntryRequest, check_request
-from adapter.api.locate import canonical_id, code_at
+from adapter.api.guards import (
+    check_full_urls,
+    check_record_sizes,
+    check_shape,
+    check_structure,
+    kept,
+)
+from adapter.api.locate import CodeIndex, canonical_id, code_at, code_index
 from adapter.api.outcomes import ApiError, issue
 from adapter.api.state import ApiState
 from adapter.api.submission import Group, Kind, Submission
@@ -84,20 +91,6 @@ def _finding_issue(f: Finding, where: str, code: str) -> dict[str, Any]:
     severity = {Level.ERROR: "error", Level.WARNING: "warning"}.get(f.level, "information")
     located = f.location if f.location and f.location.startswith("Bundle.") else where
     return issue(code, f"{f.code}{elements}: {message}", severity=severity, expression=[located])
-
-
-def _check_shape(bundle: Any) -> Kind:
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise ApiError(400, "the body must be a Bundle", expression=["Bundle"])
-    kind = bundle.get("type")
-    if kind not in ("batch", "transaction"):
-        raise ApiError(400, "Bundle.type must be batch or transaction", code="not-supported",
-                       expression=["Bundle.type"])  # fmt: skip
-    if not isinstance(bundle.get("entry", []), list):
-        raise ApiError(400, "Bundle.entry must be a list", code="structure",
-                       expression=["Bundle.entry"])  # fmt: skip
-    found: Kind = kind
-    return found
 
 
 def _entry_ok(s: Submission, i: int, entry: Any) -> bool:
@@ -163,11 +156,13 @@ def _group(s: Submission, resources: dict[int, dict[str, Any]]) -> None:
             s.add(i, issue("invalid", f"{kind} names no Patient of this Bundle",
                            expression=[f"Bundle.entry[{i}].resource.subject"]))  # fmt: skip
     for g in s.groups:
-        org = reference_key(resources[g.patient].get("managingOrganization"))
+        org = resources[g.patient].get("managingOrganization")
+        org = reference_key(org) if isinstance(org, dict) else None
         if org in shared:
             g.shared.append(shared[str(org)])
+    used = {i for g in s.groups for i in g.shared}
     for i in s.shared:
-        if not any(i in g.shared for g in s.groups):
+        if i not in used:
             s.add(i, issue("informational", "no Patient of this Bundle names this resource; "
                            "it was not used", severity="warning",
                            expression=[f"Bundle.entry[{i}].resource"]))  # fmt: skip
@@ -182,14 +177,16 @@ def _read(s: Submission, state: ApiState, g: Group) -> None:
     places = {f"{r['resourceType']}/{r.get('id')}": i for i in used
               if isinstance(r := s.entries[i]["resource"], dict)}  # fmt: skip
     records: list[MdsRecord] = []
-    for item in read_fhir([sub], state.terminology, profiles="off"):  # plan validated them
+    codes: CodeIndex | None = None  # made once, on the first finding
+    for item in read_fhir([sub], state.terminology, profiles="off", checked=True):
         if isinstance(item, Finding):
             if item.code in LOSSY:
                 item = replace(item, level=Level.ERROR)
             if item.level is not Level.INFO:
                 at = places.get(str(item.location), g.patient)
-                posted = [(i, s.entries[i]["resource"]) for i in used]
-                at, path = code_at(posted, item) or (at, f"Bundle.entry[{at}].resource")
+                if codes is None:
+                    codes = code_index([(i, s.entries[i]["resource"]) for i in used])
+                at, path = code_at(codes, item) or (at, f"Bundle.entry[{at}].resource")
                 s.add(at, _finding_issue(item, path, "processing"))
         else:
             records.append(item)
@@ -210,16 +207,26 @@ def _read(s: Submission, state: ApiState, g: Group) -> None:
 
 def plan(bundle: Any, state: ApiState) -> Submission:
     """Every check that needs no database (see the module docstring)."""
-    kind = _check_shape(bundle)
+    kind = check_shape(bundle)
+    malformed = check_structure(bundle, state.settings)
     s = Submission(kind, list(bundle.get("entry", [])), [], [])
     resources: dict[int, dict[str, Any]] = {}
     for i, entry in enumerate(s.entries):
-        if _entry_ok(s, i, entry):
+        if i in malformed:  # not validated nor read, but grouped: its record is refused
+            s.issues[i] = malformed[i]
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict) and \
+                    isinstance(entry["resource"].get("resourceType"), str):  # fmt: skip
+                resources[i], s.requests[i] = entry["resource"], EntryRequest("PUT")
+        elif _entry_ok(s, i, entry):
             resources[i] = entry["resource"]
-            for f in state.validator.validate(entry["resource"], f"Bundle.entry[{i}].resource"):
+    check_full_urls(s)
+    _group(s, resources)
+    too_big = check_record_sizes(s, state.settings.max_resources_per_patient)
+    for i, r in resources.items():  # after grouping: a refused record's entries cost nothing
+        if i not in malformed and i not in too_big:
+            for f in state.validator.validate(r, f"Bundle.entry[{i}].resource"):
                 if f.level is not Level.INFO:
                     s.add(i, _finding_issue(f, f"Bundle.entry[{i}].resource", "invalid"))
-    _group(s, resources)
     for g in s.groups:
         g.create_only = s.requests[g.patient].create_only
         if not s.errors([*g.indices, *g.shared]):
@@ -306,17 +313,18 @@ def commit(
     items = [Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), gone)
              for i, gone in s.deletes.items() if not s.errors([i])]  # fmt: skip
     grouped = {i for g in s.groups for i in g.indices} | set(s.shared)
-    for i in sorted(set(s.issues) - grouped - forbidden):
-        if s.errors([i]):
-            reasons = "; ".join(x["diagnostics"] for x in s.errors([i]))
-            found = Finding(
-                "api.rejected-entry", Level.ERROR, reasons, location=f"Bundle.entry[{i}]"
-            )
-            items.append(Incoming(f"Bundle.entry[{i}]", orjson.dumps(s.entries[i]), found))
+    cap = state.settings.max_quarantine_bytes
+    loose = [i for i in sorted(set(s.issues) - grouped - forbidden) if s.errors([i])]
+    if loose:  # entries of no record: one quarantine item for them all, not one each
+        where = f"Bundle.entry[{loose[0]}]"
+        reasons = "; ".join(x["diagnostics"] for i in loose[:10] for x in s.errors([i]))
+        more = f" (and {len(loose) - 10} more entries)" if len(loose) > 10 else ""
+        found = Finding("api.rejected-entry", Level.ERROR, reasons + more, location=where)
+        items.append(Incoming(where, kept([s.entries[i] for i in loose], cap), found))
     for g in s.groups:
         if g.patient in forbidden:
             continue  # not this client's to send: nothing of it is kept, not even quarantined
-        sub = orjson.dumps([s.entries[i] for i in [*g.indices, *g.shared]])
+        sub = kept([s.entries[i] for i in [*g.indices, *g.shared]], cap)
         if g not in good:
             items.append(Incoming(f"Bundle.entry[{g.patient}]", sub, _rejected_finding(s, g),
                                   g.record.institution if g.record else None))  # fmt: skip
@@ -357,7 +365,7 @@ def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]
     """One entry's status and issues: its record's; a shared entry (Organization) is 200 when
     a record using it went in; an entry that belongs to no record is 422."""
     issues = list(s.issues.get(index, ()))
-    group = next((g for g in s.groups if index in g.indices), None)
+    group = s.group_of(index)
     mine = s.issues.get(group.patient if group is not None else index, ())
     if any(x["code"] == "forbidden" for x in mine):
         return 403, issues
@@ -368,12 +376,11 @@ def entry_outcome(s: Submission, index: int) -> tuple[int, list[dict[str, Any]]]
                                 "was deleted", severity="information",
                                 expression=[f"Bundle.entry[{index}].request.url"]))  # fmt: skip
         return (204 if s.deleted.get(index) in ("deleted", "not-found") else 422), issues
-    for g in s.groups:
-        if index in g.indices:
-            return g.status, issues
-    users = [g.status for g in s.groups if index in g.shared]
-    if index in s.shared and not s.errors([index]):
-        return (200 if any(x < 300 for x in users) or not users else 422), issues
+    if group is not None:
+        return group.status, issues
+    users = s.users_of(index)
+    if users is not None and not s.errors([index]):
+        return (200 if any(g.status < 300 for g in users) or not users else 422), issues
     return 422, issues
 
 
@@ -382,7 +389,7 @@ def entry_location(s: Submission, index: int) -> tuple[str, int] | None:
 
     The id is what the record reads back as (adapter/fhir/ids.py); all of a record's resources
     carry the record's version, because the record is what is versioned."""
-    group = next((g for g in s.groups if index in g.indices), None)
+    group = s.group_of(index)
     if group is None or group.record is None or group.version is None or group.status >= 300:
         return None
     resource = s.entries[index]["resource"]

@@ -14,30 +14,42 @@ from typing import Any
 from adapter.errors import Finding
 from adapter.fhir.ids import Ids
 
-__all__ = ["canonical_id", "code_at"]
+__all__ = ["CodeIndex", "canonical_id", "code_at", "code_index"]
 
 
-def _codes(node: Any, path: str, wanted: set[str], found: list[str]) -> None:
+def _codes(node: Any, path: str, found: list[tuple[str, str]]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "code" and isinstance(value, str) and value in wanted:
-                found.append(f"{path}.code")
+            if key == "code" and isinstance(value, str):
+                found.append((value, f"{path}.code"))
             else:
-                _codes(value, f"{path}.{key}", wanted, found)
+                _codes(value, f"{path}.{key}", found)
     elif isinstance(node, list):
         for n, value in enumerate(node):
-            _codes(value, f"{path}[{n}]", wanted, found)
+            _codes(value, f"{path}[{n}]", found)
 
 
-def code_at(resources: Sequence[tuple[int, Any]], f: Finding) -> tuple[int, str] | None:
+CodeIndex = dict[str, list[tuple[int, str]]]
+"""Every posted `code` string → the (entry, FHIRPath) places that hold it."""
+
+
+def code_index(resources: Sequence[tuple[int, Any]]) -> CodeIndex:
+    """One walk over a record's posted resources, so that locating each of many findings
+    costs a lookup, not another walk (a record of n resources with n findings stays linear)."""
+    index: CodeIndex = {}
+    for i, resource in resources:
+        found: list[tuple[str, str]] = []
+        _codes(resource, f"Bundle.entry[{i}].resource", found)
+        for value, path in found:
+            index.setdefault(value, []).append((i, path))
+    return index
+
+
+def code_at(index: CodeIndex, f: Finding) -> tuple[int, str] | None:
     """The entry and FHIRPath of the one posted `code` a record-level finding names (a code
     outside an MDS element's value set), so the issue points at it, not at the Patient."""
     wanted = {v for v in f.values if isinstance(v, str) and v}
-    hits: list[tuple[int, str]] = []
-    for i, resource in resources if wanted else ():
-        found: list[str] = []
-        _codes(resource, f"Bundle.entry[{i}].resource", wanted, found)
-        hits += [(i, x) for x in found]
+    hits = [hit for value in wanted for hit in index.get(value, ())]
     return hits[0] if len(hits) == 1 else None
 
 

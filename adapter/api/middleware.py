@@ -1,4 +1,4 @@
-"""The outermost layer of every request: size limit, last-resort errors, one log line.
+"""The outermost layer of every request: size limit, bad URLs, last-resort errors, one log line.
 
 A pure ASGI middleware rather than Starlette's `BaseHTTPMiddleware`, because it must see the
 request body as it streams (to stop a too-large one without reading it whole) and must catch
@@ -9,15 +9,21 @@ naming the exception class only.
 Log lines are JSON, one per request: method, path (no query string), status, ms, client id
 and a request id (also in a 500's diagnostics, so a report can be matched to its line).
 Never a body, never a header value, never a query string (codes could be a patient's).
+
+A URL whose path or query holds a NUL or another control character (after percent-decoding)
+is answered 400 here, before any route: no FHIR id, code or identifier holds one, and a NUL
+passed on to PostgreSQL fails the query (which would read as "database not reachable").
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +35,7 @@ from adapter.api.outcomes import error_response
 __all__ = ["ACCESS_LOG", "RequestGuard"]
 
 ACCESS_LOG = logging.getLogger("adapter.api.access")
+_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 
 
 class _TooLargeError(Exception):
@@ -78,6 +85,10 @@ class RequestGuard:
                 raise _TooLargeError
             if (why := untrusted_host(scope, self.trusted_hosts)) is not None:
                 await error_response(400, why)(scope, receive, sending)
+            elif (where := self._control_in_url(scope)) is not None:
+                await error_response(400, "the URL holds a control character (NUL, CR, LF, "
+                                     "...): no FHIR id, code or parameter does", code="invalid",
+                                     expression=where)(scope, receive, sending)  # fmt: skip
             elif (why := unsupported_format(scope)) is not None:
                 await error_response(406, why, code="not-supported")(scope, receive, sending)
             else:
@@ -106,6 +117,20 @@ class RequestGuard:
                             time.perf_counter() - started)  # fmt: skip
         ACCESS_LOG.log(logging.ERROR if status >= 500 else logging.INFO,
                        orjson.dumps(line).decode())  # fmt: skip
+
+    @staticmethod
+    def _control_in_url(scope: Scope) -> list[str] | None:
+        """None for a clean URL, else where the control character is: `[]` for the path, the
+        parameter's name for the query."""
+        if _CONTROL.search(str(scope.get("path", "")).encode("utf-8", "surrogateescape")):
+            return []
+        for part in bytes(scope.get("query_string", b"")).split(b"&"):
+            name, _, value = part.partition(b"=")
+            name, value = (unquote_to_bytes(x.replace(b"+", b" ")) for x in (name, value))
+            if _CONTROL.search(name) or _CONTROL.search(value):
+                clean = _CONTROL.sub(b"", name).decode("utf-8", "replace")
+                return [clean] if clean else []
+        return None
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:

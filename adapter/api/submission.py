@@ -45,6 +45,25 @@ class Submission:
     deletes: dict[int, Tombstone] = field(default_factory=dict)
     deleted: dict[int, str] = field(default_factory=dict)  # deleted | not-found
     by_id: dict[int, str] = field(default_factory=dict)  # DELETE Patient/<id>: the id
+    _owners: dict[int, Group] | None = field(default=None, repr=False)
+    _users: dict[int, list[Group]] | None = field(default=None, repr=False)
+
+    def group_of(self, index: int) -> Group | None:
+        """The group an entry belongs to (after `plan`): a dict made once, so answering every
+        entry of a large record is linear, not a scan of the record's entries per entry."""
+        if self._owners is None:
+            self._owners = {i: g for g in reversed(self.groups) for i in g.indices}
+        return self._owners.get(index)
+
+    def users_of(self, index: int) -> list[Group] | None:
+        """The groups using a shared entry (an Organization), None for an entry not shared;
+        made once after `plan`, like `group_of`."""
+        if self._users is None:
+            self._users = {i: [] for i in self.shared}
+            for g in self.groups:
+                for i in g.shared:
+                    self._users.setdefault(i, []).append(g)
+        return self._users.get(index)
 
     def errors(self, indices: Sequence[int]) -> list[dict[str, Any]]:
         return [x for i in indices for x in self.issues.get(i, ()) if x["severity"] == "error"]

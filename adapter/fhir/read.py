@@ -15,7 +15,9 @@ any order, a searchset page that lacks its Patient) is buffered until the input 
 later line may still hold a patient's resources: memory is then proportional to those
 resources (roughly 1-2 kB each as dicts).
 
-Each chunk is first checked against profiles/ (adapter/fhir/intake.py: `profiles="warn"`
+Each chunk is first passed through the structural check (adapter/fhir/sift.py: a malformed
+node is an error naming its FHIRPath and leaves its record out, the rest is read), then against
+profiles/ (adapter/fhir/intake.py: `profiles="warn"`
 reports profile errors and maps anyway, `"reject"` leaves the chunk out, `"off"` skips the check).
 
 Nothing is dropped in silence: a resource that cannot be placed (`fhir.unplaced-resource`), of
@@ -50,6 +52,7 @@ from adapter.fhir.codes import SNOMED, Codec, Draft, Resource, reference_key
 from adapter.fhir.condition import FIXED as CONDITION_CODES
 from adapter.fhir.ids import SID
 from adapter.fhir.intake import ProfilePolicy, screen
+from adapter.fhir.sift import sift
 from adapter.fhir.surgery import FIXED as SURGERY_CODES
 from adapter.mds.record import MdsRecord
 from adapter.sources.problems import element_problems, invalid_record
@@ -99,10 +102,12 @@ def read_fhir(
     terminology: Terminology | None = None,
     *,
     profiles: ProfilePolicy = "warn",
+    checked: bool = False,
 ) -> Iterator[MdsRecord | Finding]:
-    """Records and findings from Bundles and single resources, in any order (see module doc)."""
+    """Records and findings from Bundles and single resources, in any order (see module doc).
+    `checked`: the chunks passed the structural pass already (the API's `plan` ran it)."""
     labelled = ((f"chunk {n}", c) for n, c in enumerate(chunks, start=1))
-    return read_labelled(labelled, terminology, profiles=profiles)
+    return read_labelled(labelled, terminology, profiles=profiles, checked=checked)
 
 
 def read_labelled(
@@ -110,6 +115,7 @@ def read_labelled(
     terminology: Terminology | None = None,
     *,
     profiles: ProfilePolicy = "warn",
+    checked: bool = False,
 ) -> Iterator[MdsRecord | Finding]:
     """`read_fhir` of chunks each named for findings (`line 12` in NDJSON, `chunk 3` else)."""
     codec = codec_for(terminology or Terminology.load())
@@ -118,6 +124,12 @@ def read_labelled(
         if not isinstance(chunk, dict) or "resourceType" not in chunk:
             yield _finding("fhir.not-a-resource", label, "not a FHIR resource")
             continue
+        if not checked:  # before any reader or validator touches it
+            malformed, sifted = sift(label, chunk)
+            yield from malformed
+            if sifted is None:
+                continue
+            chunk = dict(sifted)
         found, keep = screen(label, chunk, profiles)
         yield from found
         if not keep:

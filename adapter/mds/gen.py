@@ -27,11 +27,12 @@ OPEN_CODES = {
     "primary_site_icdo3": "Topography",
     "histology_icdo3": "Morphology",
 }
-# Numbers: the bound is part of the element's meaning (a size is > 0 cm, a percentage ≤ 100).
+# Numbers: the bound is part of the element's meaning (a size is > 0 cm, a percentage ≤ 100)
+# or of plausibility (a size of 0.01-500 cm, 1-1000 fractions; adapter/mds/types.py says why).
 NUMBERS = {
     "age_at_diagnosis": "Age",
-    "radiotherapy_fractions": "Count",
-    "tumour_size_cm": "Positive",
+    "radiotherapy_fractions": "Fractions",
+    "tumour_size_cm": "TumourSize",
     "radiotherapy_total_dose_gy": "Positive",
     "percent_necrosis_post_neoadjuvant": "Percent",
 }

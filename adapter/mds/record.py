@@ -14,8 +14,8 @@ from pydantic import Field
 
 from adapter.mds.types import (
     Age,
-    Count,
     CountryCode,
+    Fractions,
     MdsBase,
     Morphology,
     PartialDate,
@@ -23,6 +23,7 @@ from adapter.mds.types import (
     Positive,
     Text,
     Topography,
+    TumourSize,
     UniqueList,
     element_field,
 )
@@ -193,7 +194,7 @@ class MdsRecord(MdsBase):
     histology_icdo3: Morphology | None = element_field("histology_icdo3")
     histologic_grade: HistologicGrade | None = element_field("histologic_grade")
     grading_system: GradingSystem | None = element_field("grading_system")
-    tumour_size_cm: Positive | None = element_field("tumour_size_cm")
+    tumour_size_cm: TumourSize | None = element_field("tumour_size_cm")
     tumour_depth: TumourDepth | None = element_field("tumour_depth")
     metastasis_at_diagnosis: MetastasisAtDiagnosis | None = element_field("metastasis_at_diagnosis")
     metastasis_sites_at_diagnosis: (
@@ -222,7 +223,7 @@ class MdsRecord(MdsBase):
     radiotherapy_start_date: dt.date | None = element_field("radiotherapy_start_date")
     radiotherapy_end_date: dt.date | None = element_field("radiotherapy_end_date")
     radiotherapy_total_dose_gy: Positive | None = element_field("radiotherapy_total_dose_gy")
-    radiotherapy_fractions: Count | None = element_field("radiotherapy_fractions")
+    radiotherapy_fractions: Fractions | None = element_field("radiotherapy_fractions")
     systemic_therapy_start_date: dt.date | None = element_field("systemic_therapy_start_date")
     systemic_therapy_end_date: dt.date | None = element_field("systemic_therapy_end_date")
     systemic_regimen: Text | None = element_field("systemic_regimen")

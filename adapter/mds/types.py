@@ -21,6 +21,7 @@ __all__ = [
     "Age",
     "Count",
     "CountryCode",
+    "Fractions",
     "MdsBase",
     "Morphology",
     "NonNegative",
@@ -29,6 +30,7 @@ __all__ = [
     "Positive",
     "Text",
     "Topography",
+    "TumourSize",
     "UniqueList",
     "canonical_number",
     "country_codes",
@@ -138,6 +140,30 @@ Percent = Annotated[float, Field(ge=0, le=100), _Number]
 UniqueList = AfterValidator(_unique)
 Age = Annotated[int, Field(ge=0, le=130)]
 Count = Annotated[int, Field(ge=1)]
+
+
+def _plausible(low: float, high: float, what: str, why: str) -> AfterValidator:
+    """A bound of plausibility, not of meaning: the message says where it comes from."""
+
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            raise ValueError(f"expected {what} from {low:g} to {high:g} (plausibility bound of "
+                             f"adapter/mds/types.py: {why})")  # fmt: skip
+        return value
+
+    return AfterValidator(check)
+
+
+TumourSize = Annotated[
+    float, Field(gt=0), _Number,
+    _plausible(0.01, 500, "a size in cm", "under 0.1 mm nothing is measured, and 500 cm is "
+               "several times the largest sarcoma reported"),
+]  # fmt: skip
+Fractions = Annotated[
+    int, Field(ge=1),
+    _plausible(1, 1000, "a number of fractions", "curative courses, hyperfractionated ones "
+               "included, stay well under 100"),
+]  # fmt: skip
 
 
 def element_field(name: str, *, required: bool = False) -> Any:
