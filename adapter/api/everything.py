@@ -24,7 +24,14 @@ from adapter.fhir.served import searchset, served_resources
 from adapter.mds.record import MdsRecord
 from adapter.stores.fhir_index import record_of_patient, sync_patient_index
 
-__all__ = ["everything", "fhir_base", "patient_record", "router", "store_unavailable"]
+__all__ = [
+    "everything",
+    "fhir_base",
+    "patient_record",
+    "router",
+    "store_unavailable",
+    "visible_record",
+]
 
 router = APIRouter(tags=["fhir"])
 
@@ -48,6 +55,18 @@ def patient_record(request: Request, patient: str) -> MdsRecord | None:
         return record_of_patient(conn, patient)
 
 
+def visible_record(request: Request, patient: str, client: Client) -> MdsRecord | None:
+    """The stored record of a Patient id as this client may see it: None when unknown,
+    deleted, or of an institution the token is not limited to (as if it were not there)."""
+    try:
+        record = patient_record(request, patient)
+    except SQLAlchemyError as exc:
+        raise store_unavailable() from exc
+    if record is None or not client.reads(record.institution):
+        return None
+    return record
+
+
 @router.get("/fhir/Patient/{patient_id}/$everything", response_class=FhirResponse)
 def everything(
     request: Request,
@@ -55,11 +74,8 @@ def everything(
     client: Annotated[Client, Depends(require(Scope.EXPORT_READ))],
 ) -> FhirResponse:
     """Every resource of the Patient's record (see the module docstring)."""
-    try:
-        record = patient_record(request, patient_id)
-    except SQLAlchemyError as exc:
-        raise store_unavailable() from exc
-    if record is None or not client.reads(record.institution):  # another centre's: not there
+    record = visible_record(request, patient_id, client)
+    if record is None:
         raise ApiError(404, "no such Patient", expression=["Patient.id"])
     state: ApiState = request.app.state.api
     found = served_resources(record, state.terminology)

@@ -16,10 +16,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.api.auth import Client, require
-from adapter.api.everything import fhir_base, patient_record, store_unavailable
+from adapter.api.everything import fhir_base, visible_record
 from adapter.api.outcomes import ApiError, FhirResponse
 from adapter.api.state import ApiState
 from adapter.config import Scope
@@ -41,16 +40,6 @@ def _patient(request: Request, record: MdsRecord) -> dict[str, Any]:
     return found
 
 
-def _visible(request: Request, patient: str, client: Client) -> MdsRecord | None:
-    try:
-        record = patient_record(request, patient)
-    except SQLAlchemyError as exc:
-        raise store_unavailable() from exc
-    if record is None or not client.reads(record.institution):
-        return None
-    return record
-
-
 @router.get("/fhir/Patient/{patient_id}", response_class=FhirResponse)
 def read_patient(
     request: Request,
@@ -58,7 +47,7 @@ def read_patient(
     client: Annotated[Client, Depends(require(Scope.EXPORT_READ))],
 ) -> FhirResponse:
     """The Patient of a stored record (FHIR read); 404 when unknown, deleted or not yours."""
-    record = _visible(request, patient_id, client)
+    record = visible_record(request, patient_id, client)
     if record is None:
         raise ApiError(404, "no such Patient", expression=["Patient.id"])
     return FhirResponse(_patient(request, record))
@@ -81,7 +70,7 @@ def search_patient(
         raise ApiError(400, "identifier must be system|value", expression=["identifier"])
     found: list[dict[str, Any]] = []
     if system.startswith(SID):
-        record = _visible(request, patient_id(institution_of_system(system), value), client)
+        record = visible_record(request, patient_id(institution_of_system(system), value), client)
         if record is not None and record.record_id == value:
             found.append(_patient(request, record))
     return FhirResponse(searchset(found, fhir_base(request), str(request.url)))
