@@ -35,7 +35,13 @@ from adapter.mds.record import MdsRecord
 from adapter.omop.rows import OmopRows
 from adapter.omop.schema import qualified_name, table
 from adapter.stores.bulk import dialect_of, read_where
-from adapter.stores.export import PAGE_SIZE, FromOmop, default_from_omop, with_institution
+from adapter.stores.export import (
+    PAGE_SIZE,
+    FromOmop,
+    add_shared_rows,
+    default_from_omop,
+    with_institution,
+)
 from adapter.stores.record_store import adapter_name
 
 __all__ = ["PERSON_TABLES", "count_persons", "person_records"]
@@ -128,18 +134,7 @@ def _rows_of(conn: Connection, persons: dict[int, dict[str, Any]]) -> dict[int, 
     owner = {e["episode_id"]: p for p, rows in out.items() for e in rows.get("episode", ())}
     _hand_out(out, "episode_event", read_where(conn, "episode_event", "episode_id", list(owner)),
               lambda row: [owner[row["episode_id"]]])  # fmt: skip
-    at_site: dict[Any, list[int]] = {}
-    for p, row in persons.items():
-        if row.get("care_site_id") is not None:
-            at_site.setdefault(row["care_site_id"], []).append(p)
-    sites = read_where(conn, "care_site", "care_site_id", list(at_site))
-    _hand_out(out, "care_site", sites, lambda row: at_site[row["care_site_id"]])
-    at_location: dict[Any, list[int]] = {}
-    for site in sites:
-        if site.get("location_id") is not None:
-            at_location.setdefault(site["location_id"], []).extend(at_site[site["care_site_id"]])
-    locations = read_where(conn, "location", "location_id", list(at_location))
-    _hand_out(out, "location", locations, lambda row: at_location[row["location_id"]])
+    add_shared_rows(conn, out)
     return out
 
 

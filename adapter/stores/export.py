@@ -43,6 +43,7 @@ from adapter.stores.record_store import adapter_name, crosswalk
 __all__ = [
     "PAGE_SIZE",
     "FromOmop",
+    "add_shared_rows",
     "count_stored",
     "default_from_omop",
     "export_records",
@@ -131,12 +132,13 @@ def _rows_of(conn: Connection, record_nos: list[int]) -> dict[int, OmopRows]:
     for name, column, owning in lookups:
         for row in read_where(conn, name, column, ids[owning]):
             out[owner[(owning, row[column])]].setdefault(name, []).append(row)
-    _add_shared(conn, out)
+    add_shared_rows(conn, out)
     return out
 
 
-def _add_shared(conn: Connection, out: dict[int, OmopRows]) -> None:
-    """Each record's CARE_SITE and LOCATION, shared rows found through PERSON.care_site_id."""
+def add_shared_rows(conn: Connection, out: dict[int, OmopRows]) -> None:
+    """Each owner's (record's or person's) CARE_SITE and LOCATION: shared rows, found through
+    the PERSON.care_site_id of the person rows `out` already holds, one query per table."""
     users: dict[Any, list[int]] = {}
     for no, rows in out.items():
         for person in rows.get("person", ()):
