@@ -50,7 +50,6 @@ __all__ = [
     "reference_key",
     "scale",
     "status_of",
-    "unscale",
 ]
 
 Resource = dict[str, Any]
@@ -116,10 +115,6 @@ def iso(value: dt.date) -> str:
 def scale(value: float | int, factor: int) -> float | int:
     """value × factor without binary noise (50.4 Gy → 5040 cGy, not 5040.000000000001)."""
     return canonical_number(float(Decimal(repr(value)) * factor))
-
-
-def unscale(value: float | int, factor: int) -> float:
-    return float(Decimal(repr(value)) / factor)
 
 
 def cc_codes(cc: Mapping[str, Any] | None) -> list[tuple[str, str]]:
