@@ -39,6 +39,7 @@ from adapter.stores.bulk import (
 )
 from adapter.stores.omop_db import Target, engine_for
 from adapter.stores.record_store import adapter_name, crosswalk
+from adapter.stores.runs import RUNNING
 
 __all__ = [
     "PAGE_SIZE",
@@ -82,7 +83,7 @@ def _live(
     clause += (f" AND run_id IN (SELECT run_id FROM {runs} WHERE finished_at >= :since "
                "OR details LIKE :running)")  # fmt: skip
     return clause, {**params, "since": at if dialect == "postgresql" else at.isoformat(),
-                    "running": '%"status": "running"%'}  # fmt: skip
+                    "running": RUNNING}  # fmt: skip
 
 
 def _pages(

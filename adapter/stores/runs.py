@@ -28,9 +28,12 @@ from adapter.omop.schema import Dialect, qualified_name
 from adapter.stores.bulk import Statement, dialect_of, run_sql
 
 _HOST = socket.gethostname()
+RUNNING = '%"status": "running"%'
+"""LIKE pattern of a run row still running (its details JSON is written with sort_keys)."""
 
 __all__ = [
     "CDM_V54_CONCEPT_ID",
+    "RUNNING",
     "cdm_source_stale",
     "cdm_source_state",
     "cdm_source_statement",
@@ -142,7 +145,7 @@ def mark_stale_runs(conn: Connection) -> list[int]:
     of another host, or of a live process, is left as it is. Returns their ids."""
     name = qualified_name("runs", "adapter", dialect_of(conn))
     rows = conn.execute(sa.text(f"SELECT run_id, details FROM {name} WHERE details LIKE :running"),
-                        {"running": '%"status": "running"%'}).all()  # fmt: skip
+                        {"running": RUNNING}).all()  # fmt: skip
     stale: list[tuple[int, Mapping[str, Any]]] = []
     for run_id, text in rows:
         details = json.loads(text or "{}")
